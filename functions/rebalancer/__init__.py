@@ -1,0 +1,1 @@
+"""Rebalancing backend: a pure domain core, services, adapters and thin entry points."""

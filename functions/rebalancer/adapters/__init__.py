@@ -1,0 +1,1 @@
+"""Adapters: one module per technology (Alpaca, Firestore, Cloud Tasks, in-memory)."""

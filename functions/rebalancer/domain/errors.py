@@ -1,0 +1,117 @@
+"""The error tree of the rebalancer; entry points map each branch to one callable code.
+
+```
+RebalancerError
+├── InvalidInput            invalid-argument     (names the field)
+├── PreconditionFailed      failed-precondition
+│   ├── NoTargets
+│   ├── TargetsNotSummingTo100
+│   ├── NoBrokerLinked
+│   └── TradingDisabled     (kill-switch off, drawdown mode, or unreadable)
+├── NotFound                not-found
+├── PermissionDenied        permission-denied
+├── ConcurrentExecution     aborted
+└── BrokerError
+    ├── BrokerRejected      failed-precondition  (a 4xx answer to a valid request)
+    ├── BrokerAuthFailed    failed-precondition  (linked credentials no longer valid)
+    ├── BrokerRateLimited   resource-exhausted
+    └── BrokerUnavailable   unavailable          (5xx, timeouts, connection errors)
+```
+"""
+
+from __future__ import annotations
+
+
+class RebalancerError(Exception):
+    """Base of every error the rebalancer raises on purpose."""
+
+    code = "internal"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(RebalancerError):
+    """A request field is missing, malformed or out of range."""
+
+    code = "invalid-argument"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class PreconditionFailed(RebalancerError):
+    """The request is valid but the system is not in a state that allows it."""
+
+    code = "failed-precondition"
+
+
+class NoTargets(PreconditionFailed):
+    """The user has no enabled target allocation."""
+
+
+class TargetsNotSummingTo100(PreconditionFailed):
+    """The enabled targets do not sum to 100 percent."""
+
+
+class NoBrokerLinked(PreconditionFailed):
+    """The user has not linked a broker account."""
+
+
+class TradingDisabled(PreconditionFailed):
+    """The kill-switch refuses orders (disabled, drawdown mode, or unreadable)."""
+
+
+class NotFound(RebalancerError):
+    """The requested object does not exist for this user."""
+
+    code = "not-found"
+
+
+class PermissionDenied(RebalancerError):
+    """The caller may not touch this object."""
+
+    code = "permission-denied"
+
+
+class ConcurrentExecution(RebalancerError):
+    """Another executor holds the plan or the user's lease."""
+
+    code = "aborted"
+
+
+class BrokerError(RebalancerError):
+    """The broker refused or failed a request."""
+
+    code = "unavailable"
+
+    def __init__(self, message: str, *, status: int | None = None, broker_code: int | None = None):
+        super().__init__(message)
+        self.status = status
+        self.broker_code = broker_code
+
+
+class BrokerRejected(BrokerError):
+    """The broker answered a 4xx to a well-formed request (e.g. insufficient buying power)."""
+
+    code = "failed-precondition"
+
+
+class BrokerAuthFailed(BrokerError):
+    """The broker refused the linked credentials."""
+
+    code = "failed-precondition"
+
+
+class BrokerRateLimited(BrokerError):
+    """The broker's rate limit was hit and retries ran out."""
+
+    code = "resource-exhausted"
+
+
+class BrokerUnavailable(BrokerError):
+    """The broker is down, slow past the timeout, or answered a 5xx."""
+
+    code = "unavailable"

@@ -1,0 +1,1 @@
+"""Thin entry points: callables, the scheduled function, task handlers and the CLI."""
