@@ -5,6 +5,28 @@ initialises the Admin SDK and imports the decorated functions; clients are made 
 """
 
 from firebase_admin import initialize_app
+from firebase_functions.options import set_global_options
+
+# A fractional CPU forces concurrency 1; one full CPU lets an instance serve many calls.
+set_global_options(cpu=1, memory=512, max_instances=20)
 
 # Callables verify the ID token before any @init hook runs, so the app must exist at import.
 initialize_app()
+
+from rebalancer.entrypoints.callables import (  # noqa: E402
+    check_rebalance_drift,
+    execute_trade,
+    get_targets,
+    link_broker,
+    set_targets,
+    unlink_broker,
+)
+
+__all__ = [
+    "check_rebalance_drift",
+    "execute_trade",
+    "get_targets",
+    "link_broker",
+    "set_targets",
+    "unlink_broker",
+]

@@ -1,0 +1,235 @@
+"""The Broker port on alpaca-py: TradingClient plus market data, with timeouts and errors mapped.
+
+alpaca-py pulls pandas, so it is imported only when a broker is first connected.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from rebalancer.domain.errors import (
+    BrokerAuthFailed,
+    BrokerError,
+    BrokerRateLimited,
+    BrokerRejected,
+    BrokerUnavailable,
+)
+from rebalancer.domain.models import ZERO, AssetInfo, OrderIntent, OrderResult, Side
+from rebalancer.service.ports import BrokerAccount, BrokerCredentials, BrokerPosition
+
+if TYPE_CHECKING:
+    from alpaca.common.rest import RESTClient
+    from alpaca.trading.client import TradingClient
+
+ASSET_CACHE_SECONDS = 3600.0
+DATA_BATCH = 100
+
+
+class _TimeoutSession(requests.Session):
+    """A session with a default timeout: alpaca-py sets none, and a hung broker must not hang us."""
+
+    def __init__(self, timeout_seconds: float) -> None:
+        super().__init__()
+        self.timeout_seconds = timeout_seconds
+
+    def request(self, method: str | bytes, url: str | bytes, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        """Send with the default timeout unless one is given."""
+        assert isinstance(method, str)
+        kwargs.setdefault("timeout", self.timeout_seconds)
+        return super().request(method, url, **kwargs)
+
+
+class AlpacaConnector:
+    """Makes `AlpacaBroker`s; shares an asset cache across users of one instance."""
+
+    def __init__(self, url_override: str | None = None, timeout_seconds: float = 10.0) -> None:
+        self.url_override = url_override or None
+        self.timeout_seconds = timeout_seconds
+        self._assets: dict[str, tuple[float, AssetInfo | None]] = {}
+        self._lock = threading.Lock()
+
+    def connect(self, credentials: BrokerCredentials) -> AlpacaBroker:
+        """A broker client for these credentials (no request is made)."""
+        from alpaca.data.historical.stock import StockHistoricalDataClient
+        from alpaca.trading.client import TradingClient
+
+        auth = _auth(credentials)
+        trading = TradingClient(**auth, paper=credentials.paper, url_override=self.url_override)
+        data = StockHistoricalDataClient(**auth, url_override=self.url_override)
+        for client in (trading, data):
+            self._configure(client)
+        return AlpacaBroker(trading, data, self)
+
+    def _configure(self, client: RESTClient) -> None:
+        client._session = _TimeoutSession(self.timeout_seconds)
+        # Retries belong to the execution engine, which knows what is safe to repeat.
+        client._retry = 0
+
+    def cached_asset(self, symbol: str) -> tuple[bool, AssetInfo | None]:
+        """(hit, asset) from the shared cache."""
+        with self._lock:
+            entry = self._assets.get(symbol)
+        if entry is None or time.monotonic() - entry[0] > ASSET_CACHE_SECONDS:
+            return False, None
+        return True, entry[1]
+
+    def remember_asset(self, symbol: str, asset: AssetInfo | None) -> None:
+        """Cache an asset (or the fact that the broker does not know it)."""
+        with self._lock:
+            self._assets[symbol] = (time.monotonic(), asset)
+
+
+def _auth(credentials: BrokerCredentials) -> dict[str, Any]:
+    if credentials.oauth_token:
+        return {"oauth_token": credentials.oauth_token}
+    return {"api_key": credentials.api_key_id, "secret_key": credentials.secret_key}
+
+
+class AlpacaBroker:
+    """One Alpaca account through alpaca-py."""
+
+    def __init__(self, trading: TradingClient, data: RESTClient, connector: AlpacaConnector):
+        self.trading = trading
+        self.data = data
+        self.connector = connector
+
+    def get_account(self) -> BrokerAccount:
+        """Cash, value and status of the account."""
+        raw = _call(lambda: self.trading.get("/account"))
+        return BrokerAccount(
+            account_number=str(raw["account_number"]),
+            status=str(raw["status"]),
+            cash_usd=Decimal(raw["cash"]),
+            portfolio_value_usd=Decimal(raw.get("portfolio_value") or raw["equity"]),
+            buying_power_usd=Decimal(raw["buying_power"]),
+        )
+
+    def get_positions(self) -> list[BrokerPosition]:
+        """Every open position."""
+        raw = _call(lambda: self.trading.get("/positions"))
+        return [
+            BrokerPosition(
+                symbol=p["symbol"],
+                qty=Decimal(p["qty"]),
+                price_usd=Decimal(p["current_price"]),
+                market_value_usd=Decimal(p["market_value"]),
+                cost_basis_usd=Decimal(p["cost_basis"]),
+            )
+            for p in raw
+        ]
+
+    def get_assets(self, symbols: Iterable[str]) -> dict[str, AssetInfo]:
+        """Asset information, from the shared cache or one request per unknown symbol."""
+        found: dict[str, AssetInfo] = {}
+        for symbol in symbols:
+            hit, asset = self.connector.cached_asset(symbol)
+            if not hit:
+                asset = self._fetch_asset(symbol)
+                self.connector.remember_asset(symbol, asset)
+            if asset is not None:
+                found[symbol] = asset
+        return found
+
+    def _fetch_asset(self, symbol: str) -> AssetInfo | None:
+        try:
+            raw = _call(lambda: self.trading.get(f"/assets/{symbol}"))
+        except BrokerRejected as error:
+            if error.status == 404:
+                return None
+            raise
+        return AssetInfo(
+            symbol=raw["symbol"],
+            tradable=bool(raw["tradable"]),
+            fractionable=bool(raw["fractionable"]),
+            asset_class=str(raw.get("class", "us_equity")),
+        )
+
+    def get_latest_prices(self, symbols: Iterable[str]) -> dict[str, Decimal]:
+        """Latest trade price per stock symbol, in batches of 100 symbols."""
+        wanted = sorted({s for s in symbols if "/" not in s})
+        prices: dict[str, Decimal] = {}
+        for start in range(0, len(wanted), DATA_BATCH):
+            batch = ",".join(wanted[start : start + DATA_BATCH])
+            raw = _call(partial(self.data.get, "/stocks/trades/latest", {"symbols": batch}))
+            for symbol, trade in (raw.get("trades") or {}).items():
+                prices[symbol] = Decimal(str(trade["p"]))
+        return prices
+
+    def submit_order(self, intent: OrderIntent) -> OrderResult:
+        """Place one order; quantities go as decimal strings so that no float rounds them."""
+        body: dict[str, Any] = {
+            "symbol": intent.symbol,
+            "side": str(intent.side),
+            "type": str(intent.order_type),
+            "time_in_force": str(intent.time_in_force),
+        }
+        if intent.qty is not None:
+            body["qty"] = format(intent.qty, "f")
+        if intent.notional_usd is not None:
+            body["notional"] = format(intent.notional_usd, "f")
+        if intent.limit_price_usd is not None:
+            body["limit_price"] = format(intent.limit_price_usd, "f")
+        if intent.client_order_id:
+            body["client_order_id"] = intent.client_order_id
+        return order_result(_call(lambda: self.trading.post("/orders", body)))
+
+
+def order_result(raw: dict[str, Any]) -> OrderResult:
+    """An Alpaca order JSON as the domain's `OrderResult`."""
+    from alpaca.trading.models import Order
+
+    order = Order(**raw)  # the real model validates the broker's answer
+    return OrderResult(
+        symbol=str(order.symbol),
+        side=Side(str(raw["side"])),
+        qty=_dec(raw.get("qty")),
+        notional_usd=_dec(raw.get("notional")),
+        status=str(raw["status"]),
+        order_id=str(order.id),
+        client_order_id=order.client_order_id,
+        filled_qty=_dec(raw.get("filled_qty")) or ZERO,
+        filled_avg_price_usd=_dec(raw.get("filled_avg_price")),
+    )
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def _call(request: Callable[[], Any]) -> Any:
+    """Run one alpaca-py request, mapping every failure to the domain's broker errors."""
+    from alpaca.common.exceptions import APIError
+
+    try:
+        return request()
+    except APIError as error:
+        raise broker_error(error.status_code, str(error)) from None
+    except requests.RequestException as error:
+        raise BrokerUnavailable(f"broker unreachable: {type(error).__name__}") from None
+
+
+def broker_error(status: int | None, body: str) -> BrokerError:
+    """The domain error for an HTTP error answer (the body may not be JSON)."""
+    code: int | None = None
+    message = body[:200]
+    try:
+        parsed = json.loads(body)
+        code = int(parsed["code"])
+        message = str(parsed.get("message", message))
+    except (ValueError, KeyError, TypeError):
+        pass
+    if status == 401:
+        return BrokerAuthFailed(f"broker refused the credentials: {message}", status=status)
+    if status == 429:
+        return BrokerRateLimited(f"broker rate limit: {message}", status=status, broker_code=code)
+    if status is None or status >= 500:
+        return BrokerUnavailable(f"broker error {status}: {message}", status=status)
+    return BrokerRejected(message, status=status, broker_code=code)

@@ -1,0 +1,177 @@
+"""The Store port on google-cloud-firestore (the emulator locally, Firestore deployed)."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from rebalancer.domain.drift import DriftMethod
+from rebalancer.domain.models import Target
+from rebalancer.domain.risk import KillSwitch
+from rebalancer.domain.settings import UserSettings
+from rebalancer.service.ports import BrokerLink
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import Client, DocumentReference, Transaction
+
+ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def allocation_doc_id(symbol: str) -> str:
+    """Document ids cannot hold '/', so crypto pairs such as BTC/USD are stored as BTC-USD."""
+    return symbol.replace("/", "-")
+
+
+def _dec(value: Any, default: Decimal) -> Decimal:
+    """A stored number as a Decimal; anything unreadable falls back to the default."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return default
+    try:
+        parsed = Decimal(str(value))
+    except InvalidOperation:
+        return default
+    return parsed if parsed.is_finite() else default
+
+
+class FirestoreStore:
+    """Reads and writes the documents of DESIGN.md section 3."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def _user_settings(self, uid: str) -> DocumentReference:
+        return self.client.collection("userSettings").document(uid)
+
+    def _user(self, uid: str) -> DocumentReference:
+        return self.client.collection("users").document(uid)
+
+    def get_targets(self, uid: str) -> list[Target]:
+        """The user's allocation documents, largest target first."""
+        docs = self._user_settings(uid).collection("allocation").stream()
+        targets = [_target(doc.id, doc.to_dict() or {}) for doc in docs]
+        return sorted(targets, key=lambda t: (-t.target_percent, t.symbol))
+
+    def replace_targets(self, uid: str, targets: list[Target], now: datetime) -> None:
+        """Replace the allocation in one transaction, keeping `created_at` of kept symbols."""
+        from google.cloud import firestore
+
+        allocation = self._user_settings(uid).collection("allocation")
+
+        @firestore.transactional
+        def replace(transaction: Transaction) -> None:
+            # A transaction reads queries, not collections: project to the one field kept.
+            query = allocation.select(["created_at"])
+            existing = {doc.id: doc.to_dict() or {} for doc in transaction.get(query)}
+            wanted = {allocation_doc_id(t.symbol) for t in targets}
+            for doc_id in existing.keys() - wanted:
+                transaction.delete(allocation.document(doc_id))
+            for target in targets:
+                doc_id = allocation_doc_id(target.symbol)
+                created = existing.get(doc_id, {}).get("created_at", now)
+                doc: dict[str, Any] = {
+                    "symbol": target.symbol,
+                    "target_percent": float(target.target_percent),
+                    "enabled": target.enabled,
+                    "created_at": created,
+                    "updated_at": now,
+                }
+                if target.threshold_percent is not None:
+                    doc["threshold_percent"] = float(target.threshold_percent)
+                transaction.set(allocation.document(doc_id), doc)
+
+        replace(self.client.transaction())
+
+    def get_settings(self, uid: str) -> UserSettings:
+        """The user's preferences; missing or unreadable fields take their defaults."""
+        data = self._user_settings(uid).get().to_dict() or {}
+        defaults = UserSettings()
+        method = str(data.get("drift_method"))
+        known_method = method in {m.value for m in DriftMethod}
+        return UserSettings(
+            threshold_percent=_dec(data.get("threshold_percent"), defaults.threshold_percent),
+            critical_percent=_dec(data.get("critical_percent"), defaults.critical_percent),
+            drift_method=DriftMethod(method) if known_method else defaults.drift_method,
+            min_trade_usd=_dec(data.get("min_trade_usd"), defaults.min_trade_usd),
+        )
+
+    def read_kill_switch(self) -> KillSwitch:
+        """`systemStatus/risk_management`; a missing document means trading is enabled."""
+        snapshot = self.client.collection("systemStatus").document("risk_management").get()
+        if not snapshot.exists:
+            return KillSwitch()
+        data = snapshot.to_dict() or {}
+        # Anything but an explicit boolean true (or false, for the drawdown flag) is unsafe.
+        return KillSwitch(
+            trading_enabled=data.get("trading_enabled", True) is True,
+            drawdown_recovery_mode=data.get("drawdown_recovery_mode", False) is not False,
+            reason=str(data["reason"]) if data.get("reason") else None,
+        )
+
+    def get_broker_link(self, uid: str) -> BrokerLink | None:
+        """The user's broker connection, if any."""
+        data = self.client.collection("brokerConnections").document(uid).get().to_dict()
+        if not data or not data.get("sealed_credentials"):
+            return None
+        return BrokerLink(
+            sealed_credentials=str(data["sealed_credentials"]),
+            paper=bool(data.get("paper", True)),
+            account_number=str(data.get("account_number", "")),
+            auth_type=str(data.get("auth_type", "api_key")),
+        )
+
+    def save_broker_link(self, uid: str, link: BrokerLink, now: datetime) -> None:
+        """Store the connection (server-only collection)."""
+        self.client.collection("brokerConnections").document(uid).set(
+            {
+                "sealed_credentials": link.sealed_credentials,
+                "paper": link.paper,
+                "account_number": link.account_number,
+                "auth_type": link.auth_type,
+                "linked_at": now,
+            }
+        )
+
+    def delete_broker_link(self, uid: str) -> bool:
+        """Remove the connection; False when there was none."""
+        ref = self.client.collection("brokerConnections").document(uid)
+        existed = ref.get().exists
+        ref.delete()
+        return bool(existed)
+
+    def new_id(self) -> str:
+        """A 20-character id like Firestore's own."""
+        return "".join(secrets.choice(ID_ALPHABET) for _ in range(20))
+
+    def record_check(
+        self,
+        uid: str,
+        drift_log_id: str,
+        drift_log: Mapping[str, Any],
+        history_id: str | None,
+        history: Mapping[str, Any] | None,
+    ) -> None:
+        """Write the drift log and the history entry in one batch."""
+        batch = self.client.batch()
+        batch.set(self._user(uid).collection("driftLogs").document(drift_log_id), dict(drift_log))
+        if history_id is not None and history is not None:
+            ref = self._user(uid).collection("rebalanceHistory").document(history_id)
+            batch.set(ref, dict(history))
+        batch.commit()
+
+    def add_history(self, uid: str, history_id: str, entry: Mapping[str, Any]) -> None:
+        """Write one rebalance-history entry."""
+        self._user(uid).collection("rebalanceHistory").document(history_id).set(dict(entry))
+
+
+def _target(symbol: str, data: Mapping[str, Any]) -> Target:
+    threshold = data.get("threshold_percent")
+    return Target(
+        symbol=str(data.get("symbol", symbol)),
+        target_percent=_dec(data.get("target_percent"), Decimal(0)),
+        threshold_percent=None if threshold is None else _dec(threshold, Decimal(5)),
+        enabled=data.get("enabled", True) is not False,
+    )

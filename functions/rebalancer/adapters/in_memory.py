@@ -1,0 +1,196 @@
+"""In-memory Store, Broker, Vault and Clock for unit tests and offline runs of the CLI."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from rebalancer.domain.errors import BrokerAuthFailed, BrokerError, BrokerRejected
+from rebalancer.domain.models import ZERO, AssetInfo, OrderIntent, OrderResult, Side, Target
+from rebalancer.domain.risk import KillSwitch
+from rebalancer.domain.settings import UserSettings
+from rebalancer.service.ports import BrokerAccount, BrokerCredentials, BrokerLink, BrokerPosition
+
+
+@dataclass
+class InMemoryStore:
+    """Dicts standing in for Firestore; `kill_switch=None` simulates an unreadable document."""
+
+    targets: dict[str, list[Target]] = field(default_factory=dict)
+    settings: dict[str, UserSettings] = field(default_factory=dict)
+    links: dict[str, BrokerLink] = field(default_factory=dict)
+    kill_switch: KillSwitch | None = field(default_factory=KillSwitch)
+    drift_logs: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    history: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    kill_switch_reads: int = 0
+    _ids: Iterable[int] = field(default_factory=itertools.count)
+
+    def get_targets(self, uid: str) -> list[Target]:
+        """The user's targets."""
+        return list(self.targets.get(uid, []))
+
+    def replace_targets(self, uid: str, targets: list[Target], now: datetime) -> None:
+        """Replace the user's targets."""
+        self.targets[uid] = list(targets)
+
+    def get_settings(self, uid: str) -> UserSettings:
+        """The user's settings or the defaults."""
+        return self.settings.get(uid, UserSettings())
+
+    def read_kill_switch(self) -> KillSwitch:
+        """The switch; raises when set to None (an unreadable document)."""
+        self.kill_switch_reads += 1
+        if self.kill_switch is None:
+            raise ConnectionError("kill-switch unreadable")
+        return self.kill_switch
+
+    def get_broker_link(self, uid: str) -> BrokerLink | None:
+        """The user's link."""
+        return self.links.get(uid)
+
+    def save_broker_link(self, uid: str, link: BrokerLink, now: datetime) -> None:
+        """Store the user's link."""
+        self.links[uid] = link
+
+    def delete_broker_link(self, uid: str) -> bool:
+        """Forget the user's link."""
+        return self.links.pop(uid, None) is not None
+
+    def new_id(self) -> str:
+        """Sequential ids, readable in test failures."""
+        return f"id{next(iter(self._ids)):04d}"
+
+    def record_check(
+        self,
+        uid: str,
+        drift_log_id: str,
+        drift_log: Mapping[str, Any],
+        history_id: str | None,
+        history: Mapping[str, Any] | None,
+    ) -> None:
+        """Store the drift log and history entry."""
+        self.drift_logs.setdefault(uid, {})[drift_log_id] = dict(drift_log)
+        if history_id is not None and history is not None:
+            self.history.setdefault(uid, {})[history_id] = dict(history)
+
+    def add_history(self, uid: str, history_id: str, entry: Mapping[str, Any]) -> None:
+        """Store a history entry."""
+        self.history.setdefault(uid, {})[history_id] = dict(entry)
+
+
+@dataclass
+class InMemoryBroker:
+    """An account that fills every order at once at its price; `fail_next` raises once."""
+
+    cash_usd: Decimal
+    prices_usd: dict[str, Decimal]
+    qty: dict[str, Decimal] = field(default_factory=dict)
+    assets: dict[str, AssetInfo] = field(default_factory=dict)
+    orders: list[OrderIntent] = field(default_factory=list)
+    fail_next: list[BrokerError] = field(default_factory=list)
+    account_number: str = "PA0000000001"
+
+    def _maybe_fail(self) -> None:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+
+    def get_account(self) -> BrokerAccount:
+        """Cash and value."""
+        self._maybe_fail()
+        value = self.cash_usd + sum((q * self.prices_usd[s] for s, q in self.qty.items()), ZERO)
+        return BrokerAccount(self.account_number, "ACTIVE", self.cash_usd, value, self.cash_usd)
+
+    def get_positions(self) -> list[BrokerPosition]:
+        """Positions valued at the current prices."""
+        self._maybe_fail()
+        return [
+            BrokerPosition(s, q, self.prices_usd[s], q * self.prices_usd[s], ZERO)
+            for s, q in sorted(self.qty.items())
+            if q
+        ]
+
+    def get_assets(self, symbols: Iterable[str]) -> dict[str, AssetInfo]:
+        """Known assets; symbols with a price default to tradable and fractionable."""
+        known = {s: AssetInfo(s, True, True) for s in self.prices_usd} | self.assets
+        return {s: known[s] for s in symbols if s in known}
+
+    def get_latest_prices(self, symbols: Iterable[str]) -> dict[str, Decimal]:
+        """Prices of known symbols."""
+        return {s: self.prices_usd[s] for s in symbols if s in self.prices_usd}
+
+    def submit_order(self, intent: OrderIntent) -> OrderResult:
+        """Fill at once, or raise the queued failure, or refuse what cash cannot cover."""
+        self._maybe_fail()
+        price = self.prices_usd[intent.symbol]
+        qty = intent.qty if intent.qty is not None else (intent.notional_usd or ZERO) / price
+        held = self.qty.get(intent.symbol, ZERO)
+        if intent.side is Side.BUY and qty * price > self.cash_usd:
+            raise BrokerRejected("insufficient buying power", status=403, broker_code=40310000)
+        if intent.side is Side.SELL and qty > held:
+            raise BrokerRejected("insufficient qty available", status=403, broker_code=40310000)
+        sign = 1 if intent.side is Side.BUY else -1
+        self.qty[intent.symbol] = held + sign * qty
+        self.cash_usd -= sign * qty * price
+        self.orders.append(intent)
+        return OrderResult(
+            symbol=intent.symbol,
+            side=intent.side,
+            qty=intent.qty,
+            notional_usd=intent.notional_usd,
+            status="filled",
+            order_id=f"order-{len(self.orders)}",
+            client_order_id=intent.client_order_id,
+            filled_qty=qty,
+            filled_avg_price_usd=price,
+        )
+
+
+@dataclass
+class InMemoryConnector:
+    """Hands out brokers by API key id; unknown keys are refused like a 401."""
+
+    brokers: dict[str, InMemoryBroker] = field(default_factory=dict)
+
+    def connect(self, credentials: BrokerCredentials) -> InMemoryBroker:
+        """The broker registered for these credentials."""
+        key = credentials.api_key_id or credentials.oauth_token or ""
+        if key not in self.brokers:
+            return _RefusingBroker()  # type: ignore[return-value]
+        return self.brokers[key]
+
+
+class _RefusingBroker:
+    def __getattr__(self, name: str) -> Any:
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise BrokerAuthFailed("request is not authorized", status=401)
+
+        return refuse
+
+
+class PlainVault:
+    """A reversible encoding standing in for encryption; for unit tests only."""
+
+    def seal(self, credentials: BrokerCredentials) -> str:
+        """Encode credentials."""
+        return base64.b64encode(json.dumps(credentials.__dict__).encode()).decode()
+
+    def open(self, sealed: str) -> BrokerCredentials:
+        """Decode credentials."""
+        return BrokerCredentials(**json.loads(base64.b64decode(sealed)))
+
+
+@dataclass
+class FixedClock:
+    """A clock that says what it is told."""
+
+    at: datetime = field(default_factory=lambda: datetime(2026, 11, 20, 15, 0, tzinfo=UTC))
+
+    def now(self) -> datetime:
+        """The set time."""
+        return self.at

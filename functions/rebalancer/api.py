@@ -1,0 +1,202 @@
+"""Request schemas of the callables: strict parsing, and errors that name the field.
+
+Numbers arrive as JSON numbers; strings, booleans, NaN, infinity and out-of-range
+values are refused here, before anything reaches a service or the broker.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+
+from rebalancer.domain.errors import InvalidInput
+
+SYMBOL_PATTERN = r"^[A-Z][A-Z0-9]{0,9}([./][A-Z]{1,5})?$"
+MAX_TARGETS = 50
+MAX_QTY = Decimal(1_000_000_000)
+MAX_NOTIONAL_USD = Decimal(1_000_000_000)
+MAX_PRICE_USD = Decimal(10_000_000)
+
+
+def _to_decimal(value: float | int) -> Decimal:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return Decimal(str(value))
+
+
+def _positive(limit: Decimal) -> Any:
+    def check(value: Decimal) -> Decimal:
+        if value <= 0:
+            raise ValueError("must be greater than 0")
+        if value > limit:
+            raise ValueError(f"must be at most {limit}")
+        return value
+
+    return AfterValidator(check)
+
+
+Number = Annotated[StrictInt | StrictFloat, AfterValidator(_to_decimal)]
+Symbol = Annotated[StrictStr, Field(pattern=SYMBOL_PATTERN, max_length=16)]
+
+
+class Request(BaseModel):
+    """Base of every request: unknown fields are refused, values are never coerced."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TargetIn(Request):
+    """One target of `set_targets`."""
+
+    symbol: Symbol
+    target_percent: Annotated[Number, _positive(Decimal(100))]
+    threshold_percent: Annotated[Number, _positive(Decimal(100))] | None = None
+    enabled: StrictBool = True
+
+
+class SetTargetsRequest(Request):
+    """`set_targets`: replaces the whole allocation."""
+
+    allocations: Annotated[list[TargetIn], Field(min_length=1, max_length=MAX_TARGETS)]
+
+    @model_validator(mode="after")
+    def _rules(self) -> SetTargetsRequest:
+        symbols = [t.symbol for t in self.allocations]
+        duplicates = sorted({s for s in symbols if symbols.count(s) > 1})
+        if duplicates:
+            raise InvalidInput("allocations", f"duplicate symbols: {', '.join(duplicates)}")
+        total = sum((Decimal(t.target_percent) for t in self.allocations if t.enabled), Decimal(0))
+        if abs(total - 100) > Decimal("0.01"):
+            raise InvalidInput(
+                "allocations", f"enabled targets must sum to 100 (within 0.01), got {total}"
+            )
+        return self
+
+
+class LinkBrokerRequest(Request):
+    """`link_broker`: an API key pair or an OAuth token, and paper or live."""
+
+    api_key_id: Annotated[StrictStr, Field(min_length=1, max_length=256)] | None = None
+    secret_key: Annotated[StrictStr, Field(min_length=1, max_length=256)] | None = None
+    oauth_token: Annotated[StrictStr, Field(min_length=1, max_length=4096)] | None = None
+    paper: StrictBool = True
+
+    @model_validator(mode="after")
+    def _one_method(self) -> LinkBrokerRequest:
+        has_pair = self.api_key_id is not None or self.secret_key is not None
+        if has_pair and self.oauth_token is not None:
+            raise InvalidInput("oauth_token", "give an API key pair or oauth_token, not both")
+        if self.oauth_token is None and self.api_key_id is None:
+            raise InvalidInput("api_key_id", "is required (or give oauth_token)")
+        if self.oauth_token is None and self.secret_key is None:
+            raise InvalidInput("secret_key", "is required with api_key_id")
+        return self
+
+
+class DriftCheckRequest(Request):
+    """`check_rebalance_drift`."""
+
+    dry_run: StrictBool = False
+
+
+class ExecuteTradeRequest(Request):
+    """`execute_trade`: one order in the caller's account."""
+
+    symbol: Symbol
+    side: Literal["buy", "sell"]
+    qty: Annotated[Number, _positive(MAX_QTY)] | None = None
+    notional: Annotated[Number, _positive(MAX_NOTIONAL_USD)] | None = None
+    order_type: Literal["market", "limit"] = "market"
+    time_in_force: Literal["day", "gtc", "opg", "cls", "ioc", "fok"] = "day"
+    limit_price: Annotated[Number, _positive(MAX_PRICE_USD)] | None = None
+
+    @model_validator(mode="after")
+    def _rules(self) -> ExecuteTradeRequest:
+        if self.qty is not None and self.notional is not None:
+            raise InvalidInput("notional", "give either qty or notional, not both")
+        if self.qty is None and self.notional is None:
+            raise InvalidInput("qty", "is required (or give notional)")
+        if self.order_type == "limit" and self.limit_price is None:
+            raise InvalidInput("limit_price", "is required for a limit order")
+        if self.order_type == "market" and self.limit_price is not None:
+            raise InvalidInput("limit_price", "is only for limit orders")
+        if self.notional is not None and self.order_type != "market":
+            raise InvalidInput("notional", "notional orders must be market orders")
+        return self
+
+
+class EmptyRequest(Request):
+    """A callable that takes no fields."""
+
+
+R = TypeVar("R", bound=Request)
+
+
+def parse(model: type[R], data: Any) -> R:
+    """Parse callable data into `model`, raising `InvalidInput` that names the field.
+
+    Args:
+        model: The request schema.
+        data: `req.data` as the callable received it (None counts as `{}`).
+
+    Returns:
+        The parsed request.
+
+    Raises:
+        InvalidInput: If the data does not fit the schema.
+    """
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidInput("data", "must be an object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise InvalidInput(_field(first["loc"]), _message(first)) from None
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    # Union members show up in the location as tags ("int", "float", "function-after[...]").
+    parts = [str(p) for p in loc if not (isinstance(p, str) and (p in _TAGS or "[" in p))]
+    return ".".join(parts) or "data"
+
+
+_TAGS = {"int", "float", "str", "bool", "list", "dict"}
+_TYPE_NAMES = {
+    "int_type": "a number",
+    "float_type": "a number",
+    "string_type": "a string",
+    "bool_type": "a boolean",
+    "list_type": "a list",
+    "model_type": "an object",
+    "dict_type": "an object",
+}
+
+
+def _message(error: Any) -> str:
+    kind = str(error["type"])
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "missing":
+        return "is required"
+    if kind == "string_pattern_mismatch":
+        return "is not a valid symbol"
+    if kind in _TYPE_NAMES:
+        return f"must be {_TYPE_NAMES[kind]}"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")

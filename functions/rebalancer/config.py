@@ -1,0 +1,24 @@
+"""Params and secrets, each declared once (firebase_functions raises on a second declaration).
+
+Read `.value` only inside a function call, never at import: deploy-time discovery
+imports this module without values.
+"""
+
+from __future__ import annotations
+
+from firebase_functions.params import IntParam, SecretParam, StringParam
+
+ALPACA_URL_OVERRIDE = StringParam(
+    "ALPACA_URL_OVERRIDE",
+    default="",
+    description="Base URL that replaces Alpaca's trading and data hosts (local paper broker).",
+)
+BROKER_TIMEOUT_SECONDS = IntParam(
+    "BROKER_TIMEOUT_SECONDS",
+    default=10,
+    description="HTTP timeout of every broker request, in seconds.",
+)
+BROKER_CREDENTIALS_KEY = SecretParam(
+    "BROKER_CREDENTIALS_KEY",
+    description="Fernet key that encrypts linked broker credentials at rest.",
+)

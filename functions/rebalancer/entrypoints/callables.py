@@ -1,0 +1,109 @@
+"""The callables: parse `req.data`, take the uid from the token, call one service."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from firebase_functions import https_fn
+
+from rebalancer import api
+from rebalancer.bootstrap import ports
+from rebalancer.config import BROKER_CREDENTIALS_KEY
+from rebalancer.domain.models import OrderIntent, OrderType, Side, Target, TimeInForce
+from rebalancer.entrypoints import responses
+from rebalancer.entrypoints.errors import answer
+from rebalancer.service import drift_check, linking, trading
+from rebalancer.service import targets as targets_service
+from rebalancer.service.ports import BrokerCredentials
+
+Request = https_fn.CallableRequest[Any]
+WITH_KEY: dict[str, Any] = {"secrets": [BROKER_CREDENTIALS_KEY]}
+
+
+@https_fn.on_call(**WITH_KEY)
+def link_broker(req: Request) -> dict[str, Any]:
+    """Verify and store the caller's broker credentials (encrypted); never returns them."""
+
+    def run(uid: str, data: Any) -> dict[str, Any]:
+        body = api.parse(api.LinkBrokerRequest, data)
+        credentials = BrokerCredentials(
+            body.api_key_id, body.secret_key, body.oauth_token, paper=body.paper
+        )
+        return responses.linked(linking.link_broker(uid, credentials, ports()))
+
+    return answer(req, run)
+
+
+@https_fn.on_call(**WITH_KEY)
+def unlink_broker(req: Request) -> dict[str, Any]:
+    """Forget the caller's broker credentials."""
+
+    def run(uid: str, data: Any) -> dict[str, Any]:
+        api.parse(api.EmptyRequest, data)
+        return {"unlinked": linking.unlink_broker(uid, ports())}
+
+    return answer(req, run)
+
+
+@https_fn.on_call(**WITH_KEY)
+def set_targets(req: Request) -> dict[str, Any]:
+    """Replace the caller's target allocation atomically."""
+
+    def run(uid: str, data: Any) -> dict[str, Any]:
+        body = api.parse(api.SetTargetsRequest, data)
+        wanted = [
+            Target(
+                t.symbol,
+                Decimal(t.target_percent),
+                None if t.threshold_percent is None else Decimal(t.threshold_percent),
+                t.enabled,
+            )
+            for t in body.allocations
+        ]
+        return responses.targets(targets_service.set_targets(uid, wanted, ports()))
+
+    return answer(req, run)
+
+
+@https_fn.on_call(**WITH_KEY)
+def get_targets(req: Request) -> dict[str, Any]:
+    """The caller's target allocation."""
+
+    def run(uid: str, data: Any) -> dict[str, Any]:
+        api.parse(api.EmptyRequest, data)
+        return responses.targets(targets_service.get_targets(uid, ports()))
+
+    return answer(req, run)
+
+
+@https_fn.on_call(**WITH_KEY)
+def check_rebalance_drift(req: Request) -> dict[str, Any]:
+    """Measure drift and rebalance when a band is breached (unless `dry_run`)."""
+
+    def run(uid: str, data: Any) -> dict[str, Any]:
+        body = api.parse(api.DriftCheckRequest, data)
+        result = drift_check.check_drift(uid, ports(), dry_run=body.dry_run)
+        return responses.drift_check(result)
+
+    return answer(req, run)
+
+
+@https_fn.on_call(**WITH_KEY)
+def execute_trade(req: Request) -> dict[str, Any]:
+    """Place one order in the caller's account, behind the kill-switch."""
+
+    def run(uid: str, data: Any) -> dict[str, Any]:
+        body = api.parse(api.ExecuteTradeRequest, data)
+        intent = OrderIntent(
+            symbol=body.symbol,
+            side=Side(body.side),
+            qty=None if body.qty is None else Decimal(body.qty),
+            notional_usd=None if body.notional is None else Decimal(body.notional),
+            order_type=OrderType(body.order_type),
+            time_in_force=TimeInForce(body.time_in_force),
+            limit_price_usd=None if body.limit_price is None else Decimal(body.limit_price),
+        )
+        return responses.order(trading.execute_trade(uid, intent, ports()))
+
+    return answer(req, run)

@@ -1,0 +1,79 @@
+"""Results as the callables return them (DESIGN.md section 4 keeps the field names)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rebalancer.domain.models import OrderResult, Target
+from rebalancer.service import records
+from rebalancer.service.drift_check import DriftCheckResult
+from rebalancer.service.linking import LinkedAccount
+
+
+def _num(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def order(result: OrderResult) -> dict[str, Any]:
+    """An order confirmation (numbers as JSON numbers, ids as strings)."""
+    return {
+        "symbol": result.symbol,
+        "side": str(result.side),
+        "qty": _num(result.qty),
+        "notional": _num(result.notional_usd),
+        "order_id": result.order_id,
+        "client_order_id": result.client_order_id,
+        "status": result.status,
+        "filled_qty": _num(result.filled_qty),
+        "filled_avg_price": _num(result.filled_avg_price_usd),
+        "error": result.error,
+    }
+
+
+def drift_check(result: DriftCheckResult) -> dict[str, Any]:
+    """`check_rebalance_drift`'s answer: the contract's fields, then additions."""
+    report = result.report
+    return {
+        "needs_rebalance": report.needs_rebalance,
+        "drift_analysis": [records.asset_row(row) for row in report.assets],
+        "trades_executed": [order(o) for o in result.orders if o.placed],
+        "portfolio_value": records.usd(report.portfolio_value_usd),
+        "message": result.message,
+        "dry_run": result.dry_run,
+        "cash": records.usd(report.cash_usd),
+        "cash_percent": records.pct(report.cash_percent),
+        "critical": report.critical,
+        **records.aggregates(report),
+        "trades_not_executed": [order(o) for o in result.orders if not o.placed],
+        "trades_skipped": [records.skipped_row(s) for s in result.plan.skipped]
+        if result.plan
+        else [],
+        "drift_log_id": result.drift_log_id,
+        "plan_id": result.plan_id,
+    }
+
+
+def targets(items: list[Target]) -> dict[str, Any]:
+    """The allocation."""
+    return {
+        "allocations": [
+            {
+                "symbol": t.symbol,
+                "target_percent": float(t.target_percent),
+                "threshold_percent": _num(t.threshold_percent),
+                "enabled": t.enabled,
+            }
+            for t in items
+        ]
+    }
+
+
+def linked(account: LinkedAccount) -> dict[str, Any]:
+    """A linked account, without credentials."""
+    return {
+        "linked": True,
+        "account_number": account.account_number,
+        "status": account.status,
+        "paper": account.paper,
+    }

@@ -1,0 +1,143 @@
+"""Ports: what the services need from the outside world, as Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from rebalancer.domain.models import AssetInfo, OrderIntent, OrderResult, Target
+from rebalancer.domain.risk import KillSwitch
+from rebalancer.domain.settings import UserSettings
+
+
+@dataclass(frozen=True)
+class BrokerCredentials:
+    """Credentials of one brokerage account; never logged, never returned to a client."""
+
+    api_key_id: str | None = None
+    secret_key: str | None = None
+    oauth_token: str | None = None
+    paper: bool = True
+
+    def __repr__(self) -> str:
+        kind = "oauth" if self.oauth_token else "api_key"
+        return f"BrokerCredentials(kind={kind}, paper={self.paper})"
+
+
+@dataclass(frozen=True)
+class BrokerAccount:
+    """The account figures the services use."""
+
+    account_number: str
+    status: str
+    cash_usd: Decimal
+    portfolio_value_usd: Decimal
+    buying_power_usd: Decimal
+
+
+@dataclass(frozen=True)
+class BrokerPosition:
+    """One open position as the broker reports it."""
+
+    symbol: str
+    qty: Decimal
+    price_usd: Decimal
+    market_value_usd: Decimal
+    cost_basis_usd: Decimal
+
+
+@dataclass(frozen=True)
+class BrokerLink:
+    """A user's stored broker connection; `sealed_credentials` is encrypted."""
+
+    sealed_credentials: str
+    paper: bool
+    account_number: str
+    auth_type: str
+
+
+class Broker(Protocol):
+    """One brokerage account."""
+
+    def get_account(self) -> BrokerAccount:
+        """Cash, value and status of the account."""
+
+    def get_positions(self) -> list[BrokerPosition]:
+        """Every open position."""
+
+    def get_assets(self, symbols: Iterable[str]) -> dict[str, AssetInfo]:
+        """Asset information for the symbols the broker knows (unknown ones are left out)."""
+
+    def get_latest_prices(self, symbols: Iterable[str]) -> dict[str, Decimal]:
+        """Latest trade price per symbol (unknown ones are left out)."""
+
+    def submit_order(self, intent: OrderIntent) -> OrderResult:
+        """Place one order; raises a `BrokerError` when the broker refuses it."""
+
+
+class BrokerConnector(Protocol):
+    """Makes a `Broker` for a set of credentials."""
+
+    def connect(self, credentials: BrokerCredentials) -> Broker:
+        """A broker client for these credentials (no request is made)."""
+
+
+class Vault(Protocol):
+    """Encrypts broker credentials at rest."""
+
+    def seal(self, credentials: BrokerCredentials) -> str:
+        """Encrypt credentials into an opaque token."""
+
+    def open(self, sealed: str) -> BrokerCredentials:
+        """Decrypt a token made by `seal`."""
+
+
+class Store(Protocol):
+    """Firestore, seen from the services."""
+
+    def get_targets(self, uid: str) -> list[Target]:
+        """The user's allocation documents."""
+
+    def replace_targets(self, uid: str, targets: list[Target], now: datetime) -> None:
+        """Replace the whole allocation atomically."""
+
+    def get_settings(self, uid: str) -> UserSettings:
+        """The user's rebalancing preferences (defaults when absent)."""
+
+    def read_kill_switch(self) -> KillSwitch:
+        """`systemStatus/risk_management`; raises when it cannot be read."""
+
+    def get_broker_link(self, uid: str) -> BrokerLink | None:
+        """The user's broker connection, if any."""
+
+    def save_broker_link(self, uid: str, link: BrokerLink, now: datetime) -> None:
+        """Store the user's broker connection."""
+
+    def delete_broker_link(self, uid: str) -> bool:
+        """Remove the connection; False when there was none."""
+
+    def new_id(self) -> str:
+        """A fresh document id."""
+
+    def record_check(
+        self,
+        uid: str,
+        drift_log_id: str,
+        drift_log: Mapping[str, Any],
+        history_id: str | None,
+        history: Mapping[str, Any] | None,
+    ) -> None:
+        """Write a drift log and, when given, a history entry in one batch."""
+
+    def add_history(self, uid: str, history_id: str, entry: Mapping[str, Any]) -> None:
+        """Write one rebalance-history entry."""
+
+
+class Clock(Protocol):
+    """The time, as an argument."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware (UTC)."""

@@ -1,0 +1,176 @@
+"""Firestore documents the services write: drift logs and rebalance history.
+
+Percentages and dollar values are numbers (rounded for display and charts); order
+quantities and fill prices are decimal strings, exactly as the broker has them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from rebalancer.domain.drift import AssetDrift, DriftReport
+from rebalancer.domain.models import OrderIntent, OrderResult, SkippedTrade, Trade
+from rebalancer.domain.planning import TradePlan
+
+PERCENT_PLACES = Decimal("0.0001")
+CENT = Decimal("0.01")
+
+
+def pct(value: Decimal | None) -> float | None:
+    """A percentage as a number with 4 decimals (None stays None)."""
+    return None if value is None else float(value.quantize(PERCENT_PLACES))
+
+
+def usd(value: Decimal) -> float:
+    """A dollar amount as a number in cents."""
+    return float(value.quantize(CENT))
+
+
+def dec(value: Decimal | None) -> str | None:
+    """An exact decimal as a string (None stays None)."""
+    return None if value is None else format(value.normalize(), "f")
+
+
+def asset_row(row: AssetDrift) -> dict[str, Any]:
+    """One asset's drift, as stored and returned."""
+    return {
+        "symbol": row.symbol,
+        "target_percent": pct(row.target_percent),
+        "actual_percent": pct(row.actual_percent),
+        "drift_percent": pct(row.drift_percent),
+        "relative_drift_percent": pct(row.relative_drift_percent),
+        "threshold_percent": pct(row.threshold_percent),
+        "market_value": usd(row.market_value_usd),
+        "target_value": usd(row.target_value_usd),
+        "needs_rebalance": row.breach,
+        "critical": row.critical,
+        "action": row.action,
+    }
+
+
+def aggregates(report: DriftReport) -> dict[str, Any]:
+    """The drift aggregates."""
+    return {
+        "max_drift_percent": pct(report.max_drift_percent),
+        "mean_drift_percent": pct(report.mean_drift_percent),
+        "rmse_drift_percent": pct(report.rmse_drift_percent),
+        "total_drift_percent": pct(report.total_drift_percent),
+    }
+
+
+def drift_log(
+    report: DriftReport, now: datetime, dry_run: bool, plan_id: str | None
+) -> dict[str, Any]:
+    """`users/{uid}/driftLogs/{id}`: one per check."""
+    return {
+        "created_at": now,
+        "trigger": "manual",
+        "dry_run": dry_run,
+        "portfolio_value": usd(report.portfolio_value_usd),
+        "cash": usd(report.cash_usd),
+        "cash_percent": pct(report.cash_percent),
+        "assets": [asset_row(row) for row in report.assets],
+        **aggregates(report),
+        "needs_rebalance": report.needs_rebalance,
+        "critical": report.critical,
+        "plan_id": plan_id,
+    }
+
+
+def trade_row(trade: Trade) -> dict[str, Any]:
+    """A planned trade."""
+    return {
+        "symbol": trade.symbol,
+        "side": str(trade.side),
+        "qty": dec(trade.qty),
+        "price": dec(trade.price_usd),
+        "estimated_value": usd(trade.estimated_value_usd),
+        "reason": trade.reason,
+    }
+
+
+def skipped_row(skipped: SkippedTrade) -> dict[str, Any]:
+    """A trade the planner dropped."""
+    return {
+        "symbol": skipped.symbol,
+        "side": str(skipped.side),
+        "value": usd(skipped.value_usd),
+        "reason": skipped.reason,
+    }
+
+
+def order_row(order: OrderResult) -> dict[str, Any]:
+    """An order as placed, refused or failed."""
+    return {
+        "symbol": order.symbol,
+        "side": str(order.side),
+        "qty": dec(order.qty),
+        "notional": dec(order.notional_usd),
+        "status": order.status,
+        "order_id": order.order_id,
+        "client_order_id": order.client_order_id,
+        "filled_qty": dec(order.filled_qty),
+        "filled_avg_price": dec(order.filled_avg_price_usd),
+        "error": order.error,
+    }
+
+
+def outcome(orders: Sequence[OrderResult]) -> str:
+    """A one-line summary of what the orders did."""
+    placed = sum(1 for o in orders if o.placed)
+    if not orders:
+        return "Rebalancing needed, but every trade was below the minimum or untradable"
+    if placed == len(orders):
+        return "Rebalancing executed"
+    if placed == 0:
+        return "Rebalancing not executed: " + (orders[0].error or orders[0].status)
+    return f"Rebalancing partially executed: {placed} of {len(orders)} orders placed"
+
+
+def status(orders: Sequence[OrderResult]) -> str:
+    """The history status that matches the orders."""
+    placed = sum(1 for o in orders if o.placed)
+    if placed == len(orders):
+        return "completed_success"
+    return "completed_adjusted" if placed else "failed"
+
+
+def rebalance_history(
+    plan: TradePlan, orders: Sequence[OrderResult], now: datetime, drift_log_id: str
+) -> dict[str, Any]:
+    """`users/{uid}/rebalanceHistory/{planId}` for a drift-triggered rebalance."""
+    return {
+        "created_at": now,
+        "updated_at": now,
+        "reason": "Drift trigger",
+        "strategy": "full",
+        "status": status(orders),
+        "drift_log_id": drift_log_id,
+        "trades": [trade_row(t) for t in plan.trades],
+        "skipped": [skipped_row(s) for s in plan.skipped],
+        "orders": [order_row(o) for o in orders],
+    }
+
+
+def manual_trade(intent: OrderIntent, result: OrderResult, now: datetime) -> dict[str, Any]:
+    """`users/{uid}/rebalanceHistory/{id}` for one `execute_trade`."""
+    return {
+        "created_at": now,
+        "updated_at": now,
+        "reason": "Manual trade",
+        "strategy": "manual",
+        "status": "completed_success" if result.placed else result.status,
+        "request": {
+            "symbol": intent.symbol,
+            "side": str(intent.side),
+            "qty": dec(intent.qty),
+            "notional": dec(intent.notional_usd),
+            "order_type": str(intent.order_type),
+            "time_in_force": str(intent.time_in_force),
+            "limit_price": dec(intent.limit_price_usd),
+        },
+        "orders": [order_row(result)],
+    }

@@ -1,0 +1,1 @@
+"""Local-stack tooling shared by scripts/dev, scripts/demo and the e2e tests."""
