@@ -50,7 +50,7 @@ def _positive(limit: Decimal) -> Any:
 
 
 Number = Annotated[StrictInt | StrictFloat, AfterValidator(_to_decimal)]
-Symbol = Annotated[StrictStr, Field(pattern=SYMBOL_PATTERN, max_length=16)]
+Symbol = Annotated[StrictStr, Field(pattern=SYMBOL_PATTERN)]
 
 
 class Request(BaseModel):

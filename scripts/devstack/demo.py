@@ -54,7 +54,7 @@ def main() -> int:
 def run(out: Any) -> int:
     """Seed, check, rebalance and check again, writing the story to `out`."""
 
-    def print(*parts: Any) -> None:  # noqa: A001 - the demo's only output channel
+    def say(*parts: Any) -> None:
         out.write(" ".join(str(p) for p in parts) + "\n")
         out.flush()
 
@@ -64,20 +64,24 @@ def run(out: Any) -> int:
     try:
         demo = seed_demo(stack, broker, "demo@example.com")
         token = demo.user.id_token
-        print(f"\nDemo user {demo.user.email} (uid {demo.user.uid}), paper account "
-              f"{demo.account['account_number']}; targets SPY 40, QQQ 30, TLT 20, GLD 10.\n")
+        say(
+            f"\nDemo user {demo.user.email} (uid {demo.user.uid}), paper account "
+            f"{demo.account['account_number']}; targets SPY 40, QQQ 30, TLT 20, GLD 10.\n"
+        )
         before = expect_ok(stack.call("check_rebalance_drift", {"dry_run": True}, token), "dry run")
-        print("check_rebalance_drift({dry_run: true}):")
-        print(drift_table(before))
-        print(f"message: {before['message']}\n")
+        say("check_rebalance_drift({dry_run: true}):")
+        say(drift_table(before))
+        say(f"message: {before['message']}\n")
         done = expect_ok(stack.call("check_rebalance_drift", {}, token), "rebalance")
-        print("check_rebalance_drift({}): sells first, then buys")
-        print(orders_table(done))
-        print(f"message: {done['message']}; drift log {done['drift_log_id']}, "
-              f"history users/{demo.user.uid}/rebalanceHistory/{done['plan_id']}\n")
+        say("check_rebalance_drift({}): sells first, then buys")
+        say(orders_table(done))
+        say(
+            f"message: {done['message']}; drift log {done['drift_log_id']}, "
+            f"history users/{demo.user.uid}/rebalanceHistory/{done['plan_id']}\n"
+        )
         after = expect_ok(stack.call("check_rebalance_drift", {"dry_run": True}, token), "after")
-        print("after the rebalance:")
-        print(drift_table(after))
+        say("after the rebalance:")
+        say(drift_table(after))
         return 0
     finally:
         broker.stop()

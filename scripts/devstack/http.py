@@ -18,7 +18,8 @@ def request(
     """Send one request; returns the status and the decoded JSON body (or the raw text)."""
     data = None if body is None else json.dumps(body).encode()
     all_headers = {"Content-Type": "application/json"} if body is not None else {}
-    req = urllib.request.Request(url, data=data, method=method, headers=all_headers | (headers or {}))
+    all_headers |= headers or {}
+    req = urllib.request.Request(url, data=data, method=method, headers=all_headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
             return response.status, _decode(response.read())
