@@ -122,7 +122,11 @@ class Handler(BaseHTTPRequestHandler):
             except Exception:
                 traceback.print_exc(file=sys.stderr)
                 response = Response(500, errors.server_error().body())
-            self._send(response)
+            try:
+                self._send(response)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up (its timeout ran out): normal for slow-fault tests.
+                self.close_connection = True
         finally:
             self.server.request_finished()
         if self.server.stopping.is_set():

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import requests
 
@@ -140,7 +141,7 @@ class AlpacaBroker:
 
     def _fetch_asset(self, symbol: str) -> AssetInfo | None:
         try:
-            raw = _call(lambda: self.trading.get(f"/assets/{symbol}"))
+            raw = _call(lambda: self.trading.get(f"/assets/{quote(symbol, safe='')}"))
         except BrokerRejected as error:
             if error.status == 404:
                 return None
