@@ -16,17 +16,23 @@ initialize_app()
 from rebalancer.entrypoints.callables import (  # noqa: E402
     check_rebalance_drift,
     execute_trade,
+    get_settings,
     get_targets,
     link_broker,
+    propose_plan,
     set_targets,
     unlink_broker,
+    update_settings,
 )
 
 __all__ = [
     "check_rebalance_drift",
     "execute_trade",
+    "get_settings",
     "get_targets",
     "link_broker",
+    "propose_plan",
     "set_targets",
     "unlink_broker",
+    "update_settings",
 ]

@@ -39,6 +39,9 @@ def stack() -> Stack:
                 "get_targets",
                 "check_rebalance_drift",
                 "execute_trade",
+                "propose_plan",
+                "update_settings",
+                "get_settings",
             }
         )
     except StackMissing as missing:

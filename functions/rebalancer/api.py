@@ -27,6 +27,7 @@ from rebalancer.domain.errors import InvalidInput
 
 SYMBOL_PATTERN = r"^[A-Z][A-Z0-9]{0,9}([./][A-Z]{1,5})?$"
 MAX_TARGETS = 50
+MAX_SUBSTITUTES = 5
 MAX_QTY = Decimal(1_000_000_000)
 MAX_NOTIONAL_USD = Decimal(1_000_000_000)
 MAX_PRICE_USD = Decimal(10_000_000)
@@ -49,6 +50,17 @@ def _positive(limit: Decimal) -> Any:
     return AfterValidator(check)
 
 
+def _non_negative(limit: Decimal) -> Any:
+    def check(value: Decimal) -> Decimal:
+        if value < 0:
+            raise ValueError("must be 0 or more")
+        if value > limit:
+            raise ValueError(f"must be at most {limit}")
+        return value
+
+    return AfterValidator(check)
+
+
 Number = Annotated[StrictInt | StrictFloat, AfterValidator(_to_decimal)]
 Symbol = Annotated[StrictStr, Field(pattern=SYMBOL_PATTERN)]
 
@@ -60,12 +72,13 @@ class Request(BaseModel):
 
 
 class TargetIn(Request):
-    """One target of `set_targets`."""
+    """One target of `set_targets`; substitutes are bought instead when a wash sale forbids."""
 
     symbol: Symbol
     target_percent: Annotated[Number, _positive(Decimal(100))]
     threshold_percent: Annotated[Number, _positive(Decimal(100))] | None = None
     enabled: StrictBool = True
+    substitutes: Annotated[list[Symbol], Field(max_length=MAX_SUBSTITUTES)] = []
 
 
 class SetTargetsRequest(Request):
@@ -76,6 +89,7 @@ class SetTargetsRequest(Request):
     @model_validator(mode="after")
     def _rules(self) -> SetTargetsRequest:
         symbols = [t.symbol for t in self.allocations]
+        symbols += [s for t in self.allocations for s in t.substitutes]
         duplicates = sorted({s for s in symbols if symbols.count(s) > 1})
         if duplicates:
             raise InvalidInput("allocations", f"duplicate symbols: {', '.join(duplicates)}")
@@ -137,6 +151,59 @@ class ExecuteTradeRequest(Request):
         if self.notional is not None and self.order_type != "market":
             raise InvalidInput("notional", "notional orders must be market orders")
         return self
+
+
+class ProposePlanRequest(Request):
+    """`propose_plan`: a strategy (default: the user's) and optional cash flows."""
+
+    strategy: Literal["auto", "full", "threshold", "band", "cash_flow", "tax_aware"] = "auto"
+    cash_to_invest: Annotated[Number, _non_negative(MAX_NOTIONAL_USD)] = 0
+    cash_to_raise: Annotated[Number, _non_negative(MAX_NOTIONAL_USD)] = 0
+
+    @model_validator(mode="after")
+    def _one_flow(self) -> ProposePlanRequest:
+        if self.cash_to_invest and self.cash_to_raise:
+            raise InvalidInput("cash_to_raise", "give cash_to_invest or cash_to_raise, not both")
+        return self
+
+
+Rate = Annotated[Number, _non_negative(Decimal(1))]
+
+
+class UpdateSettingsRequest(Request):
+    """`update_settings`: any subset of the rebalancing preferences; the rest stay."""
+
+    threshold_percent: Annotated[Number, _positive(Decimal(100))] | None = None
+    critical_percent: Annotated[Number, _positive(Decimal(100))] | None = None
+    drift_method: Literal["absolute", "relative"] | None = None
+    strategy: Literal["full", "threshold", "band", "cash_flow", "tax_aware"] | None = None
+    band_target: Literal["edge", "target"] | None = None
+    min_trade_usd: Annotated[Number, _non_negative(Decimal(1_000_000))] | None = None
+    cash_buffer_bps: Annotated[Number, _non_negative(Decimal(5_000))] | None = None
+    commission_usd: Annotated[Number, _non_negative(Decimal(100))] | None = None
+    spread_bps: Annotated[Number, _non_negative(Decimal(500))] | None = None
+    lot_method: Literal["fifo", "lifo", "hifo"] | None = None
+    avoid_short_term_gains: StrictBool | None = None
+    harvest_losses: StrictBool | None = None
+    harvest_threshold_percent: Annotated[Number, _positive(Decimal(100))] | None = None
+    short_term_tax_rate: Rate | None = None
+    long_term_tax_rate: Rate | None = None
+    tax_limit_usd: Annotated[Number, _non_negative(MAX_NOTIONAL_USD)] | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> UpdateSettingsRequest:
+        for name in sorted(self.model_fields_set - {"tax_limit_usd"}):
+            if getattr(self, name) is None:
+                raise InvalidInput(name, "must not be null")
+        return self
+
+    def changes(self) -> dict[str, object]:
+        """The fields the caller sent, as stored (numbers as floats).
+
+        An explicit null `tax_limit_usd` removes the limit.
+        """
+        sent = self.model_dump(exclude_unset=True)
+        return {k: float(v) if isinstance(v, Decimal) else v for k, v in sent.items()}
 
 
 class EmptyRequest(Request):

@@ -21,6 +21,9 @@ CALLABLES = [
     "get_targets",
     "check_rebalance_drift",
     "execute_trade",
+    "propose_plan",
+    "update_settings",
+    "get_settings",
 ]
 
 
@@ -223,7 +226,13 @@ def test_bad_targets_name_the_field_and_change_nothing(
     status, code, got = client.error("set_targets", {"allocations": allocations})
     assert (code, got) == ("INVALID_ARGUMENT", message)
     assert client.ok("get_targets", {})["allocations"] == [
-        {"symbol": "VTI", "target_percent": 100.0, "threshold_percent": None, "enabled": True}
+        {
+            "symbol": "VTI",
+            "target_percent": 100.0,
+            "threshold_percent": None,
+            "enabled": True,
+            "substitutes": [],
+        }
     ]
 
 

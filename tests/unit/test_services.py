@@ -133,7 +133,7 @@ def test_a_broker_outage_while_reading_writes_nothing() -> None:
 
 
 def test_a_failed_order_is_recorded_and_the_rest_go_on() -> None:
-    ports, store, broker = drifted()
+    ports, store, broker = make("30000", SPY="100", QQQ="50", TLT="100", GLD="40")
     real_submit = broker.submit_order
     calls = []
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -24,6 +25,7 @@ from rebalancer.domain.errors import (
     BrokerUnavailable,
 )
 from rebalancer.domain.models import ZERO, AssetInfo, OrderIntent, OrderResult, Side
+from rebalancer.domain.tax import Fill
 from rebalancer.service.ports import BrokerAccount, BrokerCredentials, BrokerPosition
 
 if TYPE_CHECKING:
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 
 ASSET_CACHE_SECONDS = 3600.0
 DATA_BATCH = 100
+ACTIVITY_PAGE = 100
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 class _TimeoutSession(requests.Session):
@@ -181,6 +185,39 @@ class AlpacaBroker:
         if intent.client_order_id:
             body["client_order_id"] = intent.client_order_id
         return order_result(_call(lambda: self.trading.post("/orders", body)))
+
+    def get_fills(self) -> list[Fill]:
+        """Every FILL activity, oldest first, following `page_token` through the pages.
+
+        alpaca-py's TradingClient has no activities method, so this calls the REST path.
+        """
+        fills: list[Fill] = []
+        token: str | None = None
+        while True:
+            params = {"direction": "asc", "page_size": str(ACTIVITY_PAGE)}
+            if token:
+                params["page_token"] = token
+            page = _call(partial(self.trading.get, "/account/activities/FILL", params))
+            fills.extend(fill_from_activity(raw, len(fills) + i) for i, raw in enumerate(page))
+            if len(page) < ACTIVITY_PAGE:
+                return fills
+            token = str(page[-1]["id"])
+
+
+def fill_from_activity(raw: dict[str, Any], sequence: int) -> Fill:
+    """A FILL activity as the domain's `Fill` (the date in New York, as the broker books it)."""
+    from alpaca.trading.models import TradeActivity
+
+    activity = TradeActivity(**raw)  # the real model validates the broker's answer
+    when = activity.transaction_time.astimezone(NEW_YORK).date()
+    return Fill(
+        symbol=activity.symbol,
+        side=Side(str(raw["side"])),
+        qty=Decimal(str(raw["qty"])),
+        price_usd=Decimal(str(raw["price"])),
+        on=when,
+        sequence=sequence,
+    )
 
 
 def order_result(raw: dict[str, Any]) -> OrderResult:

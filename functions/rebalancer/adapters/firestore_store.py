@@ -9,10 +9,9 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from rebalancer.domain.drift import DriftMethod
 from rebalancer.domain.models import Target
 from rebalancer.domain.risk import KillSwitch
-from rebalancer.domain.settings import UserSettings
+from rebalancer.domain.settings import UserSettings, settings_from_document
 from rebalancer.service.ports import BrokerLink
 
 if TYPE_CHECKING:
@@ -81,22 +80,19 @@ class FirestoreStore:
                 }
                 if target.threshold_percent is not None:
                     doc["threshold_percent"] = float(target.threshold_percent)
+                if target.substitutes:
+                    doc["substitutes"] = list(target.substitutes)
                 transaction.set(allocation.document(doc_id), doc)
 
         replace(self.client.transaction())
 
     def get_settings(self, uid: str) -> UserSettings:
         """The user's preferences; missing or unreadable fields take their defaults."""
-        data = self._user_settings(uid).get().to_dict() or {}
-        defaults = UserSettings()
-        method = str(data.get("drift_method"))
-        known_method = method in {m.value for m in DriftMethod}
-        return UserSettings(
-            threshold_percent=_dec(data.get("threshold_percent"), defaults.threshold_percent),
-            critical_percent=_dec(data.get("critical_percent"), defaults.critical_percent),
-            drift_method=DriftMethod(method) if known_method else defaults.drift_method,
-            min_trade_usd=_dec(data.get("min_trade_usd"), defaults.min_trade_usd),
-        )
+        return settings_from_document(self._user_settings(uid).get().to_dict() or {})
+
+    def update_settings(self, uid: str, changes: Mapping[str, Any], now: datetime) -> None:
+        """Merge validated preference fields into `userSettings/{uid}`."""
+        self._user_settings(uid).set({**changes, "updated_at": now}, merge=True)
 
     def read_kill_switch(self) -> KillSwitch:
         """`systemStatus/risk_management`; a missing document means trading is enabled."""
@@ -166,12 +162,19 @@ class FirestoreStore:
         """Write one rebalance-history entry."""
         self._user(uid).collection("rebalanceHistory").document(history_id).set(dict(entry))
 
+    def get_history(self, uid: str, history_id: str) -> dict[str, Any] | None:
+        """One rebalance-history entry, or None."""
+        snapshot = self._user(uid).collection("rebalanceHistory").document(history_id).get()
+        return snapshot.to_dict() if snapshot.exists else None
+
 
 def _target(symbol: str, data: Mapping[str, Any]) -> Target:
     threshold = data.get("threshold_percent")
+    substitutes = data.get("substitutes")
     return Target(
         symbol=str(data.get("symbol", symbol)),
         target_percent=_dec(data.get("target_percent"), Decimal(0)),
         threshold_percent=None if threshold is None else _dec(threshold, Decimal(5)),
         enabled=data.get("enabled", True) is not False,
+        substitutes=tuple(str(x) for x in substitutes) if isinstance(substitutes, list) else (),
     )

@@ -7,14 +7,15 @@ import itertools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from rebalancer.domain.errors import BrokerAuthFailed, BrokerError, BrokerRejected
 from rebalancer.domain.models import ZERO, AssetInfo, OrderIntent, OrderResult, Side, Target
 from rebalancer.domain.risk import KillSwitch
-from rebalancer.domain.settings import UserSettings
+from rebalancer.domain.settings import UserSettings, settings_from_document, settings_to_document
+from rebalancer.domain.tax import Fill
 from rebalancer.service.ports import BrokerAccount, BrokerCredentials, BrokerLink, BrokerPosition
 
 
@@ -42,6 +43,11 @@ class InMemoryStore:
     def get_settings(self, uid: str) -> UserSettings:
         """The user's settings or the defaults."""
         return self.settings.get(uid, UserSettings())
+
+    def update_settings(self, uid: str, changes: Mapping[str, Any], now: datetime) -> None:
+        """Merge fields as Firestore would and re-read them."""
+        merged = {**settings_to_document(self.get_settings(uid)), **changes}
+        self.settings[uid] = settings_from_document(merged)
 
     def read_kill_switch(self) -> KillSwitch:
         """The switch; raises when set to None (an unreadable document)."""
@@ -83,6 +89,11 @@ class InMemoryStore:
         """Store a history entry."""
         self.history.setdefault(uid, {})[history_id] = dict(entry)
 
+    def get_history(self, uid: str, history_id: str) -> dict[str, Any] | None:
+        """One history entry, or None."""
+        entry = self.history.get(uid, {}).get(history_id)
+        return dict(entry) if entry is not None else None
+
 
 @dataclass
 class InMemoryBroker:
@@ -95,6 +106,8 @@ class InMemoryBroker:
     orders: list[OrderIntent] = field(default_factory=list)
     fail_next: list[BrokerError] = field(default_factory=list)
     account_number: str = "PA0000000001"
+    fills: list[Fill] = field(default_factory=list)
+    today: date = date(2026, 11, 20)
 
     def _maybe_fail(self) -> None:
         if self.fail_next:
@@ -114,6 +127,11 @@ class InMemoryBroker:
             for s, q in sorted(self.qty.items())
             if q
         ]
+
+    def get_fills(self) -> list[Fill]:
+        """Every fill so far (seed lots by appending buy fills)."""
+        self._maybe_fail()
+        return list(self.fills)
 
     def get_assets(self, symbols: Iterable[str]) -> dict[str, AssetInfo]:
         """Known assets; symbols with a price default to tradable and fractionable."""
@@ -138,6 +156,7 @@ class InMemoryBroker:
         self.qty[intent.symbol] = held + sign * qty
         self.cash_usd -= sign * qty * price
         self.orders.append(intent)
+        self.fills.append(Fill(intent.symbol, intent.side, qty, price, self.today, len(self.fills)))
         return OrderResult(
             symbol=intent.symbol,
             side=intent.side,

@@ -80,8 +80,9 @@ def measure_drift(
 ) -> DriftReport:
     """Measure how far each asset sits from its target weight.
 
-    Holdings without an enabled target count with target 0; cash counts in the portfolio
-    value, so uninvested cash shows as every target being underweight.
+    Holdings without an enabled target count with target 0; holdings of a target's
+    substitutes count toward that target; cash counts in the portfolio value, so
+    uninvested cash shows as every target being underweight.
 
     Args:
         portfolio: Cash and holdings at current prices.
@@ -102,7 +103,8 @@ def measure_drift(
     if total <= 0:
         raise ValueError("portfolio value must be positive to measure drift")
     enabled = {t.symbol: t for t in targets if t.enabled}
-    symbols = list(enabled) + [h.symbol for h in portfolio.holdings if h.symbol not in enabled]
+    grouped = {member for t in enabled.values() for member in t.members}
+    symbols = list(enabled) + [h.symbol for h in portfolio.holdings if h.symbol not in grouped]
     rows = tuple(_asset_drift(s, enabled.get(s), portfolio, total, settings) for s in symbols)
 
     drifts = [abs(row.drift_percent) for row in rows]
@@ -127,8 +129,8 @@ def _asset_drift(
     total: Decimal,
     settings: DriftSettings,
 ) -> AssetDrift:
-    holding = portfolio.holding(symbol)
-    value = holding.market_value_usd if holding else ZERO
+    members = target.members if target else (symbol,)
+    value = sum((h.market_value_usd for h in portfolio.holdings if h.symbol in members), ZERO)
     target_percent = target.target_percent if target else ZERO
     actual = value / total * HUNDRED
     drift = actual - target_percent
@@ -158,3 +160,24 @@ def _measured(drift: Decimal, relative: Decimal | None, method: DriftMethod) -> 
     if method is DriftMethod.RELATIVE:
         return abs(relative) if relative is not None else (HUNDRED if drift else ZERO)
     return abs(drift)
+
+
+def band_percent(
+    target_percent: Decimal, threshold_percent: Decimal, method: DriftMethod
+) -> tuple[Decimal, Decimal]:
+    """The weights (in percent) an asset may hold without breaching its threshold.
+
+    Args:
+        target_percent: The target weight (0 for holdings without a target).
+        threshold_percent: The asset's threshold.
+        method: Absolute bands are target +/- threshold points; relative bands are
+            target times (1 +/- threshold / 100).
+
+    Returns:
+        The low and high edge, clipped to 0 and 100.
+    """
+    if method is DriftMethod.RELATIVE:
+        spread = target_percent * threshold_percent / HUNDRED
+    else:
+        spread = threshold_percent
+    return max(ZERO, target_percent - spread), min(HUNDRED, target_percent + spread)

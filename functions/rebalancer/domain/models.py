@@ -40,12 +40,18 @@ class TimeInForce(StrEnum):
 
 @dataclass(frozen=True)
 class Target:
-    """One asset's target weight in the user's allocation."""
+    """One asset's target weight; holdings of its substitutes count toward it."""
 
     symbol: str
     target_percent: Decimal
     threshold_percent: Decimal | None = None
     enabled: bool = True
+    substitutes: tuple[str, ...] = ()
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The symbol and its substitutes, primary first."""
+        return (self.symbol, *self.substitutes)
 
 
 @dataclass(frozen=True)
@@ -83,32 +89,6 @@ class Portfolio:
     def holding(self, symbol: str) -> Holding | None:
         """The holding of `symbol`, or None."""
         return next((h for h in self.holdings if h.symbol == symbol), None)
-
-
-@dataclass(frozen=True)
-class Trade:
-    """A trade the domain decided on; quantities already rounded as the broker accepts."""
-
-    symbol: str
-    side: Side
-    qty: Decimal
-    price_usd: Decimal
-    reason: str
-
-    @property
-    def estimated_value_usd(self) -> Decimal:
-        """Quantity times the price the trade was sized at."""
-        return self.qty * self.price_usd
-
-
-@dataclass(frozen=True)
-class SkippedTrade:
-    """A trade the domain considered and dropped, with why."""
-
-    symbol: str
-    side: Side
-    value_usd: Decimal
-    reason: str
 
 
 @dataclass(frozen=True)

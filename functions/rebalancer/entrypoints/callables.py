@@ -11,9 +11,11 @@ from rebalancer import api
 from rebalancer.bootstrap import ports
 from rebalancer.config import BROKER_CREDENTIALS_KEY
 from rebalancer.domain.models import OrderIntent, OrderType, Side, Target, TimeInForce
+from rebalancer.domain.settings import Strategy
 from rebalancer.entrypoints import responses
 from rebalancer.entrypoints.errors import answer
-from rebalancer.service import drift_check, linking, trading
+from rebalancer.service import drift_check, linking, planning, trading
+from rebalancer.service import settings as settings_service
 from rebalancer.service import targets as targets_service
 from rebalancer.service.ports import BrokerCredentials
 
@@ -58,6 +60,7 @@ def set_targets(req: Request) -> dict[str, Any]:
                 Decimal(t.target_percent),
                 None if t.threshold_percent is None else Decimal(t.threshold_percent),
                 t.enabled,
+                tuple(t.substitutes),
             )
             for t in body.allocations
         ]
@@ -105,5 +108,45 @@ def execute_trade(req: Request) -> dict[str, Any]:
             limit_price_usd=None if body.limit_price is None else Decimal(body.limit_price),
         )
         return responses.order(trading.execute_trade(uid, intent, ports()))
+
+    return answer(req, run)
+
+
+@https_fn.on_call(**WITH_KEY)
+def propose_plan(req: Request) -> dict[str, Any]:
+    """Build a plan from live data, store it as `proposed` and return it."""
+
+    def run(uid: str, data: Any) -> dict[str, Any]:
+        body = api.parse(api.ProposePlanRequest, data)
+        proposal = planning.propose_plan(
+            uid,
+            ports(),
+            Strategy(body.strategy),
+            Decimal(body.cash_to_invest),
+            Decimal(body.cash_to_raise),
+        )
+        return responses.proposal(proposal)
+
+    return answer(req, run)
+
+
+@https_fn.on_call(**WITH_KEY)
+def update_settings(req: Request) -> dict[str, Any]:
+    """Change any of the caller's rebalancing preferences; returns all of them."""
+
+    def run(uid: str, data: Any) -> dict[str, Any]:
+        body = api.parse(api.UpdateSettingsRequest, data)
+        return responses.settings(settings_service.update_settings(uid, body.changes(), ports()))
+
+    return answer(req, run)
+
+
+@https_fn.on_call(**WITH_KEY)
+def get_settings(req: Request) -> dict[str, Any]:
+    """The caller's rebalancing preferences, defaults filled in."""
+
+    def run(uid: str, data: Any) -> dict[str, Any]:
+        api.parse(api.EmptyRequest, data)
+        return responses.settings(settings_service.get_settings(uid, ports()))
 
     return answer(req, run)

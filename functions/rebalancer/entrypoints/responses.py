@@ -6,9 +6,11 @@ from decimal import Decimal
 from typing import Any
 
 from rebalancer.domain.models import OrderResult, Target
+from rebalancer.domain.settings import UserSettings, settings_to_document
 from rebalancer.service import records
 from rebalancer.service.drift_check import DriftCheckResult
 from rebalancer.service.linking import LinkedAccount
+from rebalancer.service.planning import Proposal
 
 
 def _num(value: Decimal | None) -> float | None:
@@ -46,9 +48,12 @@ def drift_check(result: DriftCheckResult) -> dict[str, Any]:
         "critical": report.critical,
         **records.aggregates(report),
         "trades_not_executed": [order(o) for o in result.orders if not o.placed],
-        "trades_skipped": [records.skipped_row(s) for s in result.plan.skipped]
-        if result.plan
-        else [],
+        "trades_skipped": [
+            {"symbol": n.symbol, "kind": n.kind, "reason": n.message, "rule": n.rule}
+            for n in (result.plan.notes if result.plan else ())
+        ],
+        "strategy": result.plan.strategy.value if result.plan else None,
+        "estimated_tax": records.usd(result.plan.estimated_tax_usd) if result.plan else 0.0,
         "drift_log_id": result.drift_log_id,
         "plan_id": result.plan_id,
     }
@@ -63,6 +68,7 @@ def targets(items: list[Target]) -> dict[str, Any]:
                 "target_percent": float(t.target_percent),
                 "threshold_percent": _num(t.threshold_percent),
                 "enabled": t.enabled,
+                "substitutes": list(t.substitutes),
             }
             for t in items
         ]
@@ -77,3 +83,13 @@ def linked(account: LinkedAccount) -> dict[str, Any]:
         "status": account.status,
         "paper": account.paper,
     }
+
+
+def proposal(result: Proposal) -> dict[str, Any]:
+    """`propose_plan`'s answer: the stored plan and its id."""
+    return {"plan_id": result.plan_id, "status": "proposed", **records.plan_record(result.plan)}
+
+
+def settings(value: UserSettings) -> dict[str, Any]:
+    """The user's preferences, every field with its current value."""
+    return settings_to_document(value)

@@ -1,20 +1,18 @@
-"""Use case: measure a user's drift and, when a band is breached, rebalance to target."""
+"""Use case: measure a user's drift and, when a band is breached, rebalance by their strategy."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from rebalancer.domain.drift import DriftReport, measure_drift
-from rebalancer.domain.errors import NoTargets, PreconditionFailed, TargetsNotSummingTo100
-from rebalancer.domain.models import HUNDRED, AssetInfo, Holding, OrderResult, Portfolio, Target
-from rebalancer.domain.planning import TradePlan, plan_to_target
+from rebalancer.domain.errors import PreconditionFailed
+from rebalancer.domain.models import OrderResult
+from rebalancer.domain.plan import Plan
+from rebalancer.domain.strategies import build_plan
 from rebalancer.service import records
-from rebalancer.service.context import Ports, in_parallel, open_broker
-from rebalancer.service.ports import Broker
+from rebalancer.service.context import Ports
+from rebalancer.service.market import planning_input, read_market, read_user, trading_day
 from rebalancer.service.trading import place_trades
-
-SUM_TOLERANCE_PERCENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -22,7 +20,7 @@ class DriftCheckResult:
     """What a drift check measured, decided and did."""
 
     report: DriftReport
-    plan: TradePlan | None
+    plan: Plan | None
     orders: tuple[OrderResult, ...]
     dry_run: bool
     drift_log_id: str
@@ -30,92 +28,43 @@ class DriftCheckResult:
     message: str
 
 
-@dataclass(frozen=True)
-class MarketView:
-    """A portfolio with the broker facts needed to trade it."""
-
-    portfolio: Portfolio
-    assets: dict[str, AssetInfo]
-    prices_usd: dict[str, Decimal]
-
-
-def enabled_targets(targets: list[Target]) -> list[Target]:
-    """The enabled targets, checked to exist and sum to 100.
-
-    Raises:
-        NoTargets: If no target is enabled.
-        TargetsNotSummingTo100: If the enabled targets do not sum to 100 within 0.01.
-    """
-    enabled = [t for t in targets if t.enabled]
-    if not enabled:
-        raise NoTargets("no enabled targets; call set_targets first")
-    total = sum((t.target_percent for t in enabled), Decimal(0))
-    if abs(total - HUNDRED) > SUM_TOLERANCE_PERCENT:
-        raise TargetsNotSummingTo100(f"enabled targets sum to {total}, not 100")
-    return enabled
-
-
-def read_market(broker: Broker, symbols: list[str]) -> MarketView:
-    """Read account, positions and prices concurrently and value the portfolio."""
-    account, positions, quotes = in_parallel(
-        broker.get_account, broker.get_positions, lambda: broker.get_latest_prices(symbols)
-    )
-    held = {p.symbol for p in positions}
-    assets = broker.get_assets(sorted(set(symbols) | held))
-    prices = {**quotes, **{p.symbol: p.price_usd for p in positions}}
-    holdings = tuple(Holding(p.symbol, p.qty, p.price_usd, p.market_value_usd) for p in positions)
-    return MarketView(Portfolio(account.cash_usd, holdings), assets, prices)
-
-
 def check_drift(uid: str, ports: Ports, *, dry_run: bool) -> DriftCheckResult:
-    """Measure drift, rebalance when a band is breached (unless `dry_run`), and record it.
+    """Measure drift and, when a band is breached, plan and place the plan's orders.
+
+    The plan uses the user's strategy; a dry run only measures. The drift log and the
+    history entry are written in one batch.
 
     Raises:
         NoTargets, TargetsNotSummingTo100, NoBrokerLinked: Before any broker call.
         BrokerError: When the broker cannot be read; nothing is written then.
     """
-    targets, settings, broker = in_parallel(
-        lambda: ports.store.get_targets(uid),
-        lambda: ports.store.get_settings(uid),
-        lambda: open_broker(uid, ports),
-    )
-    enabled = enabled_targets(targets)
-    market = read_market(broker, [t.symbol for t in enabled])
+    user = read_user(uid, ports)
+    market = read_market(user.broker, user.targets)
     if market.portfolio.total_value_usd <= 0:
         raise PreconditionFailed("the account has no value to rebalance")
-    report = measure_drift(market.portfolio, enabled, settings.drift)
+    report = measure_drift(market.portfolio, user.targets, user.settings.drift)
     now = ports.clock.now()
     drift_log_id = ports.store.new_id()
 
     if not report.needs_rebalance or dry_run:
-        message = _message(report, dry_run)
-        ports.store.record_check(
-            uid, drift_log_id, records.drift_log(report, now, dry_run, None), None, None
-        )
+        message = _message(report.needs_rebalance)
+        log = records.drift_log(report, now, dry_run, None)
+        ports.store.record_check(uid, drift_log_id, log, None, None)
         return DriftCheckResult(report, None, (), dry_run, drift_log_id, None, message)
 
-    plan = plan_to_target(
-        report,
-        market.portfolio,
-        market.assets,
-        market.prices_usd,
-        min_trade_usd=settings.min_trade_usd,
-    )
+    plan = build_plan(planning_input(user, market, trading_day(now)))
     plan_id = ports.store.new_id()
-    orders = place_trades(plan.trades, broker, ports.store, plan_id)
+    orders = place_trades(plan.trades, user.broker, ports.store, plan_id)
+    history = records.rebalance_history(plan, orders, now, drift_log_id, "Drift trigger")
     ports.store.record_check(
-        uid,
-        drift_log_id,
-        records.drift_log(report, now, dry_run, plan_id),
-        plan_id,
-        records.rebalance_history(plan, orders, now, drift_log_id),
+        uid, drift_log_id, records.drift_log(report, now, dry_run, plan_id), plan_id, history
     )
     return DriftCheckResult(
         report, plan, orders, dry_run, drift_log_id, plan_id, records.outcome(orders)
     )
 
 
-def _message(report: DriftReport, dry_run: bool) -> str:
-    if not report.needs_rebalance:
+def _message(needs_rebalance: bool) -> str:
+    if not needs_rebalance:
         return "Portfolio within thresholds"
     return "Dry run: rebalancing needed, no orders placed"

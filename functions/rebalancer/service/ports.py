@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from rebalancer.domain.models import AssetInfo, OrderIntent, OrderResult, Target
 from rebalancer.domain.risk import KillSwitch
 from rebalancer.domain.settings import UserSettings
+from rebalancer.domain.tax import Fill
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,9 @@ class Broker(Protocol):
     def submit_order(self, intent: OrderIntent) -> OrderResult:
         """Place one order; raises a `BrokerError` when the broker refuses it."""
 
+    def get_fills(self) -> list[Fill]:
+        """Every FILL activity of the account (where tax lots come from)."""
+
 
 class BrokerConnector(Protocol):
     """Makes a `Broker` for a set of credentials."""
@@ -107,6 +111,9 @@ class Store(Protocol):
     def get_settings(self, uid: str) -> UserSettings:
         """The user's rebalancing preferences (defaults when absent)."""
 
+    def update_settings(self, uid: str, changes: Mapping[str, Any], now: datetime) -> None:
+        """Merge validated preference fields into `userSettings/{uid}`."""
+
     def read_kill_switch(self) -> KillSwitch:
         """`systemStatus/risk_management`; raises when it cannot be read."""
 
@@ -134,6 +141,9 @@ class Store(Protocol):
 
     def add_history(self, uid: str, history_id: str, entry: Mapping[str, Any]) -> None:
         """Write one rebalance-history entry."""
+
+    def get_history(self, uid: str, history_id: str) -> dict[str, Any] | None:
+        """One rebalance-history entry, or None."""
 
 
 class Clock(Protocol):

@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from rebalancer.domain.drift import AssetDrift, DriftReport
-from rebalancer.domain.models import OrderIntent, OrderResult, SkippedTrade, Trade
-from rebalancer.domain.planning import TradePlan
+from rebalancer.domain.models import OrderIntent, OrderResult, Side
+from rebalancer.domain.plan import Plan, PlannedTrade, PlanningInput
 
 PERCENT_PLACES = Decimal("0.0001")
 CENT = Decimal("0.01")
@@ -80,25 +80,60 @@ def drift_log(
     }
 
 
-def trade_row(trade: Trade) -> dict[str, Any]:
-    """A planned trade."""
+def drift_summary(report: DriftReport) -> dict[str, Any]:
+    """A drift report inside a plan: per-asset rows and the aggregates."""
+    return {
+        "portfolio_value": usd(report.portfolio_value_usd),
+        "cash": usd(report.cash_usd),
+        "assets": [asset_row(row) for row in report.assets],
+        **aggregates(report),
+        "needs_rebalance": report.needs_rebalance,
+    }
+
+
+def planned_trade(trade: PlannedTrade) -> dict[str, Any]:
+    """A trade of a plan, with its estimates."""
+    per_point = trade.tax_per_drift_point_usd
     return {
         "symbol": trade.symbol,
         "side": str(trade.side),
         "qty": dec(trade.qty),
         "price": dec(trade.price_usd),
         "estimated_value": usd(trade.estimated_value_usd),
+        "estimated_cost": usd(trade.estimated_cost_usd),
+        "short_term_gain": usd(trade.short_term_gain_usd),
+        "long_term_gain": usd(trade.long_term_gain_usd),
+        "estimated_tax": usd(trade.estimated_tax_usd),
+        "drift_removed_percent": pct(trade.drift_removed_percent),
+        "tax_per_drift_point": None if per_point is None else usd(per_point),
         "reason": trade.reason,
     }
 
 
-def skipped_row(skipped: SkippedTrade) -> dict[str, Any]:
-    """A trade the planner dropped."""
+def plan_record(plan: Plan) -> dict[str, Any]:
+    """A plan as stored in history and returned by `propose_plan`."""
     return {
-        "symbol": skipped.symbol,
-        "side": str(skipped.side),
-        "value": usd(skipped.value_usd),
-        "reason": skipped.reason,
+        "strategy": plan.strategy.value,
+        "trades": [planned_trade(t) for t in plan.trades],
+        "notes": [
+            {"symbol": n.symbol, "kind": n.kind, "message": n.message, "rule": n.rule}
+            for n in plan.notes
+        ],
+        "totals": {
+            "orders": len(plan.trades),
+            "buy_value": usd(plan.total("estimated_value_usd", Side.BUY)),
+            "sell_value": usd(plan.total("estimated_value_usd", Side.SELL)),
+            "turnover": usd(plan.turnover_usd),
+            "estimated_cost": usd(plan.total("estimated_cost_usd")),
+            "short_term_gain": usd(plan.total("short_term_gain_usd")),
+            "long_term_gain": usd(plan.total("long_term_gain_usd")),
+            "estimated_tax": usd(plan.estimated_tax_usd),
+        },
+        "tax_limit_exceeded": plan.tax_limit_exceeded,
+        "projected_cash": usd(plan.projected_cash_usd),
+        "drift_before": drift_summary(plan.drift_before),
+        "drift_after": drift_summary(plan.drift_after),
+        "solver": plan.solver,
     }
 
 
@@ -139,19 +174,31 @@ def status(orders: Sequence[OrderResult]) -> str:
 
 
 def rebalance_history(
-    plan: TradePlan, orders: Sequence[OrderResult], now: datetime, drift_log_id: str
+    plan: Plan, orders: Sequence[OrderResult], now: datetime, drift_log_id: str, reason: str
 ) -> dict[str, Any]:
-    """`users/{uid}/rebalanceHistory/{planId}` for a drift-triggered rebalance."""
+    """`users/{uid}/rebalanceHistory/{planId}` for a plan that was executed."""
     return {
         "created_at": now,
         "updated_at": now,
-        "reason": "Drift trigger",
-        "strategy": "full",
+        "reason": reason,
         "status": status(orders),
         "drift_log_id": drift_log_id,
-        "trades": [trade_row(t) for t in plan.trades],
-        "skipped": [skipped_row(s) for s in plan.skipped],
+        **plan_record(plan),
         "orders": [order_row(o) for o in orders],
+    }
+
+
+def proposed(plan: Plan, now: datetime, reason: str, inp: PlanningInput) -> dict[str, Any]:
+    """`users/{uid}/rebalanceHistory/{planId}` for a plan proposed for review."""
+    return {
+        "created_at": now,
+        "updated_at": now,
+        "reason": reason,
+        "status": "proposed",
+        "cash_to_invest": usd(inp.cash_to_invest_usd),
+        "cash_to_raise": usd(inp.cash_to_raise_usd),
+        **plan_record(plan),
+        "orders": [],
     }
 
 

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from rebalancer.domain.errors import BrokerError, InvalidInput, TradingDisabled
-from rebalancer.domain.models import OrderIntent, OrderResult, Trade
+from rebalancer.domain.models import OrderIntent, OrderResult
 from rebalancer.domain.orders import is_fractional
+from rebalancer.domain.plan import PlannedTrade
 from rebalancer.domain.risk import UNREADABLE
 from rebalancer.service import records
 from rebalancer.service.context import Ports, open_broker
@@ -28,7 +29,7 @@ def client_order_id(plan_id: str, leg: int) -> str:
 
 
 def place_trades(
-    trades: Sequence[Trade], broker: Broker, store: Store, plan_id: str
+    trades: Sequence[PlannedTrade], broker: Broker, store: Store, plan_id: str
 ) -> tuple[OrderResult, ...]:
     """Place trades in order; the kill-switch is read before every one.
 

@@ -1,0 +1,218 @@
+"""The rebalancing strategies: each decides post-trade values; `sizing` makes the orders.
+
+- `full`: every enabled asset to its exact target.
+- `threshold`: only assets outside their band trade, to target; cash absorbs the other
+  side first, in-band assets (most overweight first) only when cash is short.
+- `band`: like threshold, but to the band's edge (or to target, per the user's setting).
+- `cash_flow`: never sells; invests cash above the buffer (plus `cash_to_invest`) into the
+  most underweight assets first; a withdrawal sells the most overweight first.
+- `tax_aware`: see `rebalancer.domain.tax_aware`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from rebalancer.domain.drift import DriftMethod
+from rebalancer.domain.models import HUNDRED, ZERO, Target
+from rebalancer.domain.plan import Plan, PlanningInput, PlanNote
+from rebalancer.domain.settings import BandTarget, Strategy
+from rebalancer.domain.sizing import finalize
+
+# Trading to a band's edge stops this share of the way back inside it, so that rounding
+# and costs do not leave the asset just outside.
+EDGE_MARGIN = Decimal("0.05")
+
+Values = dict[str, Decimal]
+
+
+def build_plan(inp: PlanningInput, strategy: Strategy = Strategy.AUTO) -> Plan:
+    """Build a plan with `strategy` (`auto`: the user's configured one).
+
+    Args:
+        inp: Holdings with lots, cash, prices, targets and settings.
+        strategy: Which strategy decides the trades.
+
+    Returns:
+        The plan: orders sells first, notes, and the drift before and after.
+    """
+    if strategy is Strategy.AUTO:
+        strategy = inp.settings.strategy
+    if strategy is Strategy.AUTO:
+        strategy = Strategy.THRESHOLD
+    if strategy is Strategy.TAX_AWARE:
+        from rebalancer.domain.tax_aware import plan_tax_aware
+
+        return plan_tax_aware(inp)
+    deciders: dict[Strategy, Callable[[PlanningInput, list[PlanNote]], Values]] = {
+        Strategy.FULL: _full,
+        Strategy.THRESHOLD: _threshold,
+        Strategy.BAND: _band,
+        Strategy.CASH_FLOW: _cash_flow,
+    }
+    notes: list[PlanNote] = []
+    desired = deciders[strategy](inp, notes)
+    reasons = {symbol: _reason(inp, strategy) for symbol in desired}
+    return finalize(inp, desired, strategy, reasons, notes)
+
+
+def group_value(inp: PlanningInput, target: Target | None, symbol: str) -> Decimal:
+    """What a target's group (or an untargeted holding) is worth now."""
+    members = target.members if target else (symbol,)
+    return sum((inp.held_value_usd(m) for m in members), ZERO)
+
+
+def spread_group(inp: PlanningInput, target: Target, value_usd: Decimal) -> Values:
+    """Split a group's desired value over its symbols.
+
+    Buys go to the primary symbol; sells come out of substitutes first, then the primary.
+    """
+    current = {m: inp.held_value_usd(m) for m in target.members}
+    change = value_usd - sum(current.values(), ZERO)
+    if change >= 0:
+        return {target.symbol: current[target.symbol] + change}
+    desired: Values = {}
+    for member in reversed(target.members):
+        take = min(current[member], -change)
+        desired[member] = current[member] - take
+        change += take
+    return desired
+
+
+def _untargeted(inp: PlanningInput) -> list[str]:
+    return [h.symbol for h in inp.portfolio.holdings if inp.target_of(h.symbol) is None]
+
+
+def _full(inp: PlanningInput, notes: list[PlanNote]) -> Values:
+    desired: Values = {s: ZERO for s in _untargeted(inp)}
+    for target in inp.targets:
+        desired |= spread_group(inp, target, inp.target_usd(target))
+    return desired
+
+
+def _out_of_band(inp: PlanningInput, to_edge: bool) -> tuple[Values, Values]:
+    """Desired values of the groups outside their band, and in-band groups' excess.
+
+    The excess (value above target) is what an in-band group could give up to fund buys.
+    """
+    out: Values = {}
+    spare: Values = {}
+    groups: list[tuple[Target | None, str]] = [(t, t.symbol) for t in inp.targets]
+    groups += [(None, s) for s in _untargeted(inp)]
+    for target, symbol in groups:
+        value = group_value(inp, target, symbol)
+        goal = inp.target_usd(target) if target else ZERO
+        low, high = inp.band_usd(target)
+        if value > high:
+            out[symbol] = high - (high - goal) * EDGE_MARGIN if to_edge else goal
+        elif value < low:
+            out[symbol] = low + (goal - low) * EDGE_MARGIN if to_edge else goal
+        elif value > goal:
+            spare[symbol] = value - goal
+    return out, spare
+
+
+def _within_cash(inp: PlanningInput, out: Values, spare: Values, notes: list[PlanNote]) -> Values:
+    """Add sells of in-band assets, most overweight first, when cash cannot fund the buys."""
+    change = sum((value - group_value(inp, inp.target_of(s), s) for s, value in out.items()), ZERO)
+    spread = 1 + inp.settings.costs.spread_bps / 10_000
+    short = change * spread - (inp.cash_usd - inp.reserve_usd)
+    funded = dict(out)
+    for symbol, extra in sorted(spare.items(), key=lambda item: -item[1]):
+        if short <= 0:
+            break
+        take = min(extra, short)
+        funded[symbol] = group_value(inp, inp.target_of(symbol), symbol) - take
+        short -= take
+        notes.append(PlanNote(symbol, "funding", "sold inside its band to fund the buys"))
+    return funded
+
+
+def _expand(inp: PlanningInput, groups: Values) -> Values:
+    desired: Values = {}
+    for symbol, value in groups.items():
+        target = inp.target_of(symbol)
+        desired |= spread_group(inp, target, value) if target else {symbol: value}
+    return desired
+
+
+def _threshold(inp: PlanningInput, notes: list[PlanNote]) -> Values:
+    out, spare = _out_of_band(inp, to_edge=False)
+    return _expand(inp, _within_cash(inp, out, spare, notes))
+
+
+def _band(inp: PlanningInput, notes: list[PlanNote]) -> Values:
+    out, spare = _out_of_band(inp, to_edge=inp.settings.band_target is BandTarget.EDGE)
+    return _expand(inp, _within_cash(inp, out, spare, notes))
+
+
+def _cash_flow(inp: PlanningInput, notes: list[PlanNote]) -> Values:
+    """Water-filling: the most underweight groups rise to a common drift level first.
+
+    A withdrawal does the reverse: the most overweight fall to one common level.
+    """
+    available = inp.cash_usd - inp.reserve_usd
+    if available >= 0:
+        return _expand(inp, _fill(inp, available, up=True))
+    desired: Values = {}
+    need = -available * (1 + inp.settings.costs.spread_bps / 10_000)
+    for symbol in _untargeted(inp):
+        if need <= 0:
+            break
+        take = min(inp.held_value_usd(symbol), need)
+        desired[symbol] = inp.held_value_usd(symbol) - take
+        need -= take
+    if need > 0:
+        desired |= _expand(inp, _fill(inp, need, up=False))
+    return desired
+
+
+def _fill(inp: PlanningInput, amount_usd: Decimal, *, up: bool) -> Values:
+    """Move `amount_usd` into (up) or out of the targets, most off-target first."""
+    post = inp.post_value_usd
+    relative = inp.settings.drift_method is DriftMethod.RELATIVE
+    lines = []  # (base, slope, current) per group: value(level) = base + slope * level
+    for target in inp.targets:
+        base = inp.target_usd(target)
+        slope = (base if relative else post) / HUNDRED
+        lines.append((target.symbol, base, slope, group_value(inp, target, target.symbol)))
+    lines = [line for line in lines if line[2] > 0]
+    if not lines or amount_usd <= 0:
+        return {}
+    sign = 1 if up else -1
+
+    def moved(level: Decimal) -> Decimal:
+        return sum(
+            (max(ZERO, sign * (base + slope * level - value)) for _, base, slope, value in lines),
+            ZERO,
+        )
+
+    # Each group's own drift level; the answer lies between two of them or beyond.
+    levels = sorted((value - base) / slope for _, base, slope, value in lines)
+    low, high = levels[0], levels[-1]
+    reach = max(abs(lv) for lv in levels) + amount_usd / min(s for _, _, s, _ in lines) + 1
+    low, high = (low, high + reach) if up else (low - reach, high)
+    for _ in range(100):
+        middle = (low + high) / 2
+        if (moved(middle) < amount_usd) == up:
+            low = middle
+        else:
+            high = middle
+    level = (low + high) / 2
+    return {
+        symbol: (max if up else min)(value, base + slope * level)
+        for symbol, base, slope, value in lines
+    }
+
+
+def _reason(inp: PlanningInput, strategy: Strategy) -> str:
+    if inp.cash_to_raise_usd > 0:
+        return "Cash flow: withdrawal"
+    if inp.cash_to_invest_usd > 0 or strategy is Strategy.CASH_FLOW:
+        return "Cash flow: invest cash"
+    return {
+        Strategy.FULL: "Full rebalance to target",
+        Strategy.THRESHOLD: "Outside its band: back to target",
+        Strategy.BAND: "Outside its band: back inside",
+    }.get(strategy, "Rebalance")

@@ -1,0 +1,241 @@
+"""Tax lots: replayed from the broker's fills, relieved in the broker's order, taxed.
+
+Short-term means held one year or less. Rates are settings; the defaults are documented
+on `TaxSettings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from rebalancer.domain.models import ZERO, Side
+
+WASH_SALE_DAYS = 30
+
+
+class LotMethod(StrEnum):
+    """The order in which the broker relieves lots on a sale."""
+
+    FIFO = "fifo"
+    LIFO = "lifo"
+    HIFO = "hifo"
+
+
+@dataclass(frozen=True)
+class TaxLot:
+    """Shares bought together: quantity, cost per share and the day they were acquired."""
+
+    symbol: str
+    qty: Decimal
+    cost_per_share_usd: Decimal
+    acquired_on: date
+
+    def is_long_term(self, on: date) -> bool:
+        """Held more than one year on `on`."""
+        return on > _one_year_after(self.acquired_on)
+
+
+@dataclass(frozen=True)
+class Fill:
+    """One execution, as a FILL activity reports it."""
+
+    symbol: str
+    side: Side
+    qty: Decimal
+    price_usd: Decimal
+    on: date
+    sequence: int = 0
+
+
+@dataclass(frozen=True)
+class TaxSettings:
+    """How taxes are estimated and which tax rules the planner honours.
+
+    Defaults: short-term gains taxed at 35 %, long-term at 15 % (a typical US federal
+    bracket), FIFO relief (Alpaca's default), no tax limit, no rule enforced.
+    """
+
+    short_term_rate: Decimal = Decimal("0.35")
+    long_term_rate: Decimal = Decimal("0.15")
+    lot_method: LotMethod = LotMethod.FIFO
+    avoid_short_term_gains: bool = False
+    harvest_losses: bool = False
+    harvest_threshold_percent: Decimal = Decimal(5)
+    tax_limit_usd: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Realized:
+    """Gains a sale realizes, split by holding period, and the tax estimated on them."""
+
+    short_term_gain_usd: Decimal = ZERO
+    long_term_gain_usd: Decimal = ZERO
+    estimated_tax_usd: Decimal = ZERO
+
+    def __add__(self, other: Realized) -> Realized:
+        return Realized(
+            self.short_term_gain_usd + other.short_term_gain_usd,
+            self.long_term_gain_usd + other.long_term_gain_usd,
+            self.estimated_tax_usd + other.estimated_tax_usd,
+        )
+
+
+@dataclass(frozen=True)
+class LotBook:
+    """Open lots per symbol in relief order, and the recent trades the wash-sale rule needs."""
+
+    lots: Mapping[str, tuple[TaxLot, ...]] = field(default_factory=dict)
+    last_buy_on: Mapping[str, date] = field(default_factory=dict)
+    last_loss_sale_on: Mapping[str, date] = field(default_factory=dict)
+
+    def of(self, symbol: str) -> tuple[TaxLot, ...]:
+        """The open lots of `symbol`, in the order a sale relieves them."""
+        return self.lots.get(symbol, ())
+
+    def bought_within(self, symbol: str, on: date, days: int = WASH_SALE_DAYS) -> bool:
+        """True when `symbol` was bought within `days` before `on`."""
+        last = self.last_buy_on.get(symbol)
+        return last is not None and on - last <= timedelta(days=days)
+
+    def sold_at_loss_within(self, symbol: str, on: date, days: int = WASH_SALE_DAYS) -> bool:
+        """True when `symbol` was sold at a loss within `days` before `on`."""
+        last = self.last_loss_sale_on.get(symbol)
+        return last is not None and on - last <= timedelta(days=days)
+
+
+def relief_order(lots: Iterable[TaxLot], method: LotMethod) -> tuple[TaxLot, ...]:
+    """Lots in the order a sale relieves them.
+
+    Args:
+        lots: Open lots of one symbol, in any order.
+        method: FIFO (oldest first), LIFO (newest first) or HIFO (highest cost first).
+
+    Returns:
+        The lots in relief order; ties keep their acquisition order.
+    """
+    ordered = sorted(lots, key=lambda lot: lot.acquired_on)
+    if method is LotMethod.LIFO:
+        return tuple(reversed(ordered))
+    if method is LotMethod.HIFO:
+        return tuple(sorted(ordered, key=lambda lot: -lot.cost_per_share_usd))
+    return tuple(ordered)
+
+
+def relieve(
+    lots: Sequence[TaxLot], qty: Decimal
+) -> tuple[list[tuple[TaxLot, Decimal]], tuple[TaxLot, ...]]:
+    """Take `qty` shares from lots already in relief order.
+
+    Args:
+        lots: Open lots in relief order.
+        qty: Shares sold; more than the lots hold takes them all.
+
+    Returns:
+        The (lot, shares taken) pairs, and the lots left open (same order).
+    """
+    taken: list[tuple[TaxLot, Decimal]] = []
+    left = qty
+    remaining: list[TaxLot] = []
+    for lot in lots:
+        if left <= 0:
+            remaining.append(lot)
+            continue
+        take = min(lot.qty, left)
+        taken.append((lot, take))
+        left -= take
+        if take < lot.qty:
+            remaining.append(replace(lot, qty=lot.qty - take))
+    return taken, tuple(remaining)
+
+
+def realize(
+    lots: Sequence[TaxLot], qty: Decimal, price_usd: Decimal, on: date, settings: TaxSettings
+) -> Realized:
+    """Gains and estimated tax of selling `qty` shares at `price_usd` on `on`.
+
+    Args:
+        lots: Open lots in relief order.
+        qty: Shares sold.
+        price_usd: Sale price per share.
+        on: Sale date (decides short versus long term).
+        settings: Tax rates.
+
+    Returns:
+        Short- and long-term gains (losses negative) and the estimated tax (negative
+        when losses offset other gains).
+    """
+    short = long = ZERO
+    for lot, shares in relieve(lots, qty)[0]:
+        gain = (price_usd - lot.cost_per_share_usd) * shares
+        if lot.is_long_term(on):
+            long += gain
+        else:
+            short += gain
+    tax = short * settings.short_term_rate + long * settings.long_term_rate
+    return Realized(short, long, tax)
+
+
+def replay_fills(fills: Iterable[Fill], method: LotMethod, as_of: date) -> LotBook:
+    """Rebuild open lots from the broker's fills, relieving sells as the broker does.
+
+    Args:
+        fills: FILL activities in any order (sorted here by date and sequence).
+        method: The broker's lot-relief order.
+        as_of: Today; wash-sale windows are measured back from it.
+
+    Returns:
+        Open lots per symbol in relief order, with the last buy and last loss sale days.
+    """
+    book: dict[str, tuple[TaxLot, ...]] = {}
+    last_buy: dict[str, date] = {}
+    last_loss: dict[str, date] = {}
+    for fill in sorted(fills, key=lambda f: (f.on, f.sequence)):
+        lots = book.get(fill.symbol, ())
+        if fill.side is Side.BUY:
+            lot = TaxLot(fill.symbol, fill.qty, fill.price_usd, fill.on)
+            book[fill.symbol] = relief_order((*lots, lot), method)
+            last_buy[fill.symbol] = fill.on
+            continue
+        taken, left = relieve(lots, fill.qty)
+        gain = sum(((fill.price_usd - lot.cost_per_share_usd) * q for lot, q in taken), ZERO)
+        if gain < 0:
+            last_loss[fill.symbol] = fill.on
+        book[fill.symbol] = left
+    return LotBook({s: lots for s, lots in book.items() if lots}, last_buy, last_loss)
+
+
+def reconcile(
+    book: LotBook,
+    symbol: str,
+    held_qty: Decimal,
+    avg_cost_usd: Decimal,
+    on: date,
+    method: LotMethod,
+) -> LotBook:
+    """Make the lots of `symbol` add up to what the broker says is held.
+
+    Fills can predate the activity history or miss transfers in. Missing shares get a lot
+    at the broker's average entry price dated `on` (treated as short-term: the cautious
+    choice); surplus lots are relieved as a sale would.
+    """
+    lots = book.of(symbol)
+    have = sum((lot.qty for lot in lots), ZERO)
+    if have == held_qty:
+        return book
+    if have < held_qty:
+        extra = TaxLot(symbol, held_qty - have, avg_cost_usd, on)
+        lots = relief_order((*lots, extra), method)
+    else:
+        lots = relieve(lots, have - held_qty)[1]
+    return replace(book, lots={**book.lots, symbol: lots})
+
+
+def _one_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)

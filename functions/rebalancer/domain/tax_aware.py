@@ -1,0 +1,265 @@
+"""The tax-aware strategy: least tax plus cost that puts every asset in its band.
+
+The plan also keeps the cash buffer. It is solved exactly as a mixed-integer linear
+program (scipy's HiGHS, imported only when a tax-aware plan is built).
+
+Per symbol the decision is how many dollars to buy, and how many to sell from each lot.
+A sale cannot choose its lots: the broker relieves them in its order (FIFO, LIFO or
+HIFO), so the lots are segments that must fill in that order. Where the tax per dollar
+falls along that order (a cheap lot behind a dear one), binaries enforce the order; where
+it rises, the LP fills cheapest first by itself, so runs of rising cost need none.
+
+Tax rules: lots past one that would realize a short-term gain (when avoided) or a loss
+within 30 days of a purchase are out of reach; a symbol sold at a loss in the last 30
+days cannot be bought (a substitute can), and one plan never both buys a symbol and sells
+it at a loss. Bands are soft with a large penalty, so that when a rule makes a band
+unreachable the plan still honours the rule and says which rule bound.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from rebalancer.domain.models import ZERO
+from rebalancer.domain.plan import Plan, PlanningInput, PlanNote
+from rebalancer.domain.settings import Strategy
+from rebalancer.domain.sizing import finalize, sell_cap
+
+BAND_PENALTY = 10.0  # per dollar outside a band: far above any tax rate
+CASH_PENALTY = 10.0
+TIE_BREAK = 1e-6  # per dollar traded: among equal plans, trade less
+BAND_MARGIN = 0.02  # aim this share of the band's width inside its edges
+TIME_LIMIT_S = 5.0
+
+
+@dataclass
+class _Model:
+    """The MILP in triplet form, built column by column."""
+
+    cost: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+    integer: list[int] = field(default_factory=list)
+    rows: list[tuple[dict[int, float], float, float]] = field(default_factory=list)
+
+    def var(self, cost: float, upper: float, integer: bool = False) -> int:
+        self.cost.append(cost)
+        self.upper.append(upper)
+        self.integer.append(1 if integer else 0)
+        return len(self.cost) - 1
+
+    def row(self, terms: dict[int, float], low: float, high: float) -> None:
+        self.rows.append((terms, low, high))
+
+
+@dataclass
+class _Symbol:
+    """The columns of one symbol: its buy, and its sell segments with their run."""
+
+    name: str
+    group: str
+    value: float
+    buy: int | None = None
+    segments: list[int] = field(default_factory=list)
+    loss_segments: list[int] = field(default_factory=list)
+    capped_by: str | None = None
+
+
+def plan_tax_aware(inp: PlanningInput) -> Plan:
+    """Build the least-tax plan that puts every asset in its band.
+
+    Args:
+        inp: Holdings with lots, cash, prices, targets and settings.
+
+    Returns:
+        The plan, with notes naming the tax rule wherever a band could not be reached.
+    """
+    scale = float(inp.post_value_usd)
+    model = _Model()
+    symbols = [_columns(inp, model, s, scale) for s in inp.symbols() if s in inp.prices_usd]
+    slack = _bands(inp, model, symbols, scale)
+    cash_slack = _cash(inp, model, symbols, scale)
+    solution, status = _solve(model)
+    notes: list[PlanNote] = []
+    desired: dict[str, Decimal] = {}
+    for sym in symbols:
+        sold = sum(solution[i] for i in sym.segments)
+        bought = solution[sym.buy] if sym.buy is not None else 0.0
+        if sold * scale >= 0.01 or bought * scale >= 0.01:
+            value = Decimal(repr(max(0.0, sym.value - sold + bought) * scale))
+            desired[sym.name] = value.quantize(Decimal("0.01"))
+    for group, (under, over) in slack.items():
+        if solution[under] * scale > 0.01 or solution[over] * scale > 0.01:
+            notes.append(_band_note(inp, group, symbols, solution[over] > solution[under]))
+    if solution[cash_slack] * scale > 0.01:
+        notes.append(PlanNote("", "cash", "the cash buffer cannot be reached within the rules"))
+    reasons = {s: "Tax-aware rebalance" for s in desired}
+    return finalize(inp, desired, Strategy.TAX_AWARE, reasons, notes, solver=status)
+
+
+def _columns(inp: PlanningInput, model: _Model, symbol: str, scale: float) -> _Symbol:
+    """Add the buy and sell columns of one symbol, with the relief-order binaries."""
+    target = inp.target_of(symbol)
+    price = inp.prices_usd[symbol]
+    asset = inp.assets.get(symbol)
+    spread = float(inp.settings.costs.spread_bps) / 10_000
+    sym = _Symbol(
+        symbol, target.symbol if target else symbol, float(inp.held_value_usd(symbol)) / scale
+    )
+    tradable = asset is not None and asset.tradable
+    if tradable and target is not None and not inp.lots.sold_at_loss_within(symbol, inp.as_of):
+        sym.buy = model.var(spread + TIE_BREAK, 1e3)
+    if not tradable or inp.held_qty(symbol) <= 0:
+        return sym
+    cap = sell_cap(inp, symbol)
+    sym.capped_by = cap.rule if cap.qty < inp.held_qty(symbol) else None
+    tax = inp.settings.tax
+    segments: list[tuple[float, float, bool]] = []  # (dollars, tax per dollar, is a loss)
+    reached = ZERO
+    for lot in inp.lots.of(symbol):
+        if reached >= cap.qty:
+            break
+        shares = min(lot.qty, cap.qty - reached)
+        reached += shares
+        gain_share = float((price - lot.cost_per_share_usd) / price)
+        rate = float(tax.long_term_rate if lot.is_long_term(inp.as_of) else tax.short_term_rate)
+        per_dollar = rate * gain_share
+        if gain_share < 0 and not (
+            tax.harvest_losses and -gain_share * 100 >= float(tax.harvest_threshold_percent)
+        ):
+            per_dollar = 0.0  # a loss not worth harvesting: no reason to sell it, none against
+        segments.append((float(shares * price) / scale, per_dollar, gain_share < 0))
+    if reached < cap.qty:  # shares the lots do not explain: no known gain
+        segments.append((float((cap.qty - reached) * price) / scale, 0.0, False))
+    _ordered_segments(model, sym, segments, spread)
+    if sym.buy is not None and sym.loss_segments:
+        # One plan never buys a symbol and sells it at a loss (a wash sale).
+        switch = model.var(0.0, 1.0, integer=True)
+        cap_loss = sum(model.upper[i] for i in sym.loss_segments)
+        model.row({**{i: 1.0 for i in sym.loss_segments}, switch: -cap_loss}, -1e30, 0.0)
+        model.row({sym.buy: 1.0, switch: 1e3}, -1e30, 1e3)
+    return sym
+
+
+def _ordered_segments(
+    model: _Model, sym: _Symbol, segments: list[tuple[float, float, bool]], spread: float
+) -> None:
+    """Sell columns in relief order; a binary opens each run of rising tax per dollar."""
+    runs: list[list[int]] = []
+    last = None
+    for dollars, per_dollar, loss in segments:
+        column = model.var(per_dollar + spread + TIE_BREAK, dollars)
+        sym.segments.append(column)
+        if loss:
+            sym.loss_segments.append(column)
+        if last is None or per_dollar < last:
+            runs.append([])
+        runs[-1].append(column)
+        last = per_dollar
+    opened = None
+    for before, run in itertools.pairwise(runs):
+        # The run may hold anything only when the run before it is full.
+        gate = model.var(0.0, 1.0, integer=True)
+        full = sum(model.upper[i] for i in before)
+        model.row({**{i: 1.0 for i in before}, gate: -full}, 0.0, 1e30)
+        model.row({**{i: 1.0 for i in run}, gate: -sum(model.upper[i] for i in run)}, -1e30, 0.0)
+        if opened is not None:
+            model.row({gate: 1.0, opened: -1.0}, -1e30, 0.0)
+        opened = gate
+
+
+def _bands(
+    inp: PlanningInput, model: _Model, symbols: list[_Symbol], scale: float
+) -> dict[str, tuple[int, int]]:
+    """Soft band rows per group: value after the plan between the band's edges."""
+    slack: dict[str, tuple[int, int]] = {}
+    for group in dict.fromkeys(s.group for s in symbols):
+        members = [s for s in symbols if s.group == group]
+        target = inp.target_of(group)
+        low_usd, high_usd = inp.band_usd(target)
+        low, high = float(low_usd) / scale, float(high_usd) / scale
+        margin = (high - low) * BAND_MARGIN
+        value = sum(s.value for s in members)
+        terms: dict[int, float] = {}
+        for s in members:
+            terms |= {i: -1.0 for i in s.segments}
+            if s.buy is not None:
+                terms[s.buy] = 1.0
+        under = model.var(BAND_PENALTY, 1e3)
+        over = model.var(BAND_PENALTY, 1e3)
+        model.row({**terms, under: 1.0}, low + margin - value, 1e30)
+        model.row({**terms, over: -1.0}, -1e30, high - margin - value)
+        slack[group] = (under, over)
+    return slack
+
+
+def _cash(inp: PlanningInput, model: _Model, symbols: list[_Symbol], scale: float) -> int:
+    """Cash after the plan, net of costs, at least the reserve (buffer plus withdrawal)."""
+    spread = float(inp.settings.costs.spread_bps) / 10_000
+    terms: dict[int, float] = {}
+    for s in symbols:
+        terms |= {i: 1.0 - spread for i in s.segments}
+        if s.buy is not None:
+            terms[s.buy] = -(1.0 + spread)
+    short = model.var(CASH_PENALTY, 1e3)
+    terms[short] = 1.0
+    need = float(inp.reserve_usd - inp.cash_usd) / scale
+    model.row(terms, need, 1e30)
+    return short
+
+
+def _solve(model: _Model) -> tuple[list[float], str]:
+    """Solve with HiGHS; returns the column values and a status line."""
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_array
+
+    rows, cols, vals, lows, highs = [], [], [], [], []
+    for r, (terms, low, high) in enumerate(model.rows):
+        for c, v in terms.items():
+            rows.append(r)
+            cols.append(c)
+            vals.append(v)
+        lows.append(low)
+        highs.append(high)
+    shape = (len(model.rows), len(model.cost))
+    matrix = coo_array((vals, (rows, cols)), shape=shape).tocsr()
+    result: Any = milp(
+        c=np.array(model.cost),
+        integrality=np.array(model.integer),
+        bounds=Bounds(np.zeros(len(model.cost)), np.array(model.upper)),
+        constraints=LinearConstraint(matrix, np.array(lows), np.array(highs)),
+        options={"time_limit": TIME_LIMIT_S, "mip_rel_gap": 1e-6},
+    )
+    if result.x is None:
+        raise RuntimeError(f"tax-aware solver found no plan: {result.message}")
+    binaries = sum(model.integer)
+    status = "optimal" if result.status == 0 else f"stopped ({result.message})"
+    label = f"highs {'milp' if binaries else 'lp'} {status}: {len(model.cost)} columns"
+    return [float(x) for x in result.x], f"{label}, {binaries} binaries"
+
+
+def _band_note(inp: PlanningInput, group: str, symbols: list[_Symbol], over: bool) -> PlanNote:
+    """Why a group stays outside its band: the tax rule that bound, or the cash."""
+    members = [s for s in symbols if s.group == group]
+    if over:
+        rules = sorted({s.capped_by for s in members if s.capped_by})
+        why = ", ".join(rules) if rules else "not tradable"
+        return PlanNote(
+            group,
+            "band_unreachable",
+            f"{group} stays above its band: selling more would break {why}",
+            rules[0] if rules else None,
+        )
+    banned = [s.name for s in members if s.buy is None]
+    if banned and len(banned) == len(members):
+        return PlanNote(
+            group,
+            "band_unreachable",
+            f"{group} stays below its band: no member can be bought (wash sale: sold at a "
+            "loss within 30 days)",
+            "wash_sale",
+        )
+    return PlanNote(group, "band_unreachable", f"{group} stays below its band: cash is short")

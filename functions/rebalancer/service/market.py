@@ -1,0 +1,117 @@
+"""Reading what a check or a plan needs: the user's data, then the broker's, concurrently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from rebalancer.domain.errors import NoTargets, TargetsNotSummingTo100
+from rebalancer.domain.models import HUNDRED, ZERO, AssetInfo, Holding, Portfolio, Target
+from rebalancer.domain.plan import PlanningInput
+from rebalancer.domain.settings import UserSettings
+from rebalancer.domain.tax import LotBook, reconcile, replay_fills
+from rebalancer.service.context import Ports, in_parallel, open_broker
+from rebalancer.service.ports import Broker, BrokerPosition
+
+SUM_TOLERANCE_PERCENT = Decimal("0.01")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@dataclass(frozen=True)
+class UserView:
+    """The user's targets and settings, and a client for their broker account."""
+
+    targets: list[Target]
+    settings: UserSettings
+    broker: Broker
+
+
+@dataclass(frozen=True)
+class MarketView:
+    """A portfolio at current prices with the broker facts needed to trade it."""
+
+    portfolio: Portfolio
+    positions: list[BrokerPosition]
+    assets: dict[str, AssetInfo]
+    prices_usd: dict[str, Decimal]
+
+
+def enabled_targets(targets: list[Target]) -> list[Target]:
+    """The enabled targets, checked to exist and sum to 100.
+
+    Raises:
+        NoTargets: If no target is enabled.
+        TargetsNotSummingTo100: If the enabled targets do not sum to 100 within 0.01.
+    """
+    enabled = [t for t in targets if t.enabled]
+    if not enabled:
+        raise NoTargets("no enabled targets; call set_targets first")
+    total = sum((t.target_percent for t in enabled), Decimal(0))
+    if abs(total - HUNDRED) > SUM_TOLERANCE_PERCENT:
+        raise TargetsNotSummingTo100(f"enabled targets sum to {total}, not 100")
+    return enabled
+
+
+def read_user(uid: str, ports: Ports) -> UserView:
+    """Targets (enabled, summing to 100), settings and broker, read concurrently.
+
+    Raises:
+        NoBrokerLinked, NoTargets, TargetsNotSummingTo100: Before any broker call.
+    """
+    targets, settings, broker = in_parallel(
+        lambda: ports.store.get_targets(uid),
+        lambda: ports.store.get_settings(uid),
+        lambda: open_broker(uid, ports),
+    )
+    return UserView(enabled_targets(targets), settings, broker)
+
+
+def read_market(broker: Broker, targets: list[Target]) -> MarketView:
+    """Account, positions and latest prices concurrently, then asset facts (cached)."""
+    symbols = [m for t in targets for m in t.members]
+    account, positions, quotes = in_parallel(
+        broker.get_account, broker.get_positions, lambda: broker.get_latest_prices(symbols)
+    )
+    held = {p.symbol for p in positions}
+    assets = broker.get_assets(sorted(set(symbols) | held))
+    prices = {**quotes, **{p.symbol: p.price_usd for p in positions}}
+    holdings = tuple(Holding(p.symbol, p.qty, p.price_usd, p.market_value_usd) for p in positions)
+    return MarketView(Portfolio(account.cash_usd, holdings), positions, assets, prices)
+
+
+def trading_day(now: datetime) -> date:
+    """The date in New York, where the market (and the broker's books) keep time."""
+    return now.astimezone(NEW_YORK).date()
+
+
+def lot_book(broker: Broker, market: MarketView, settings: UserSettings, today: date) -> LotBook:
+    """Tax lots replayed from the broker's fills, reconciled with the positions it reports."""
+    method = settings.tax.lot_method
+    book = replay_fills(broker.get_fills(), method, today)
+    for position in market.positions:
+        average = position.cost_basis_usd / position.qty if position.qty else ZERO
+        book = reconcile(book, position.symbol, position.qty, average, today, method)
+    return book
+
+
+def planning_input(
+    user: UserView,
+    market: MarketView,
+    today: date,
+    cash_to_invest_usd: Decimal = ZERO,
+    cash_to_raise_usd: Decimal = ZERO,
+) -> PlanningInput:
+    """Everything a planner needs, lots included (one more broker read: the fills)."""
+    return PlanningInput(
+        portfolio=market.portfolio,
+        targets=tuple(user.targets),
+        assets=market.assets,
+        prices_usd=market.prices_usd,
+        lots=lot_book(user.broker, market, user.settings, today),
+        settings=user.settings,
+        as_of=today,
+        cash_to_invest_usd=cash_to_invest_usd,
+        cash_to_raise_usd=cash_to_raise_usd,
+    )

@@ -1,0 +1,46 @@
+"""Use case: propose a plan from live data and store it for the user to review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rebalancer.domain.models import ZERO
+from rebalancer.domain.plan import Plan
+from rebalancer.domain.settings import Strategy
+from rebalancer.domain.strategies import build_plan
+from rebalancer.service import records
+from rebalancer.service.context import Ports
+from rebalancer.service.market import planning_input, read_market, read_user, trading_day
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A stored plan and its id."""
+
+    plan_id: str
+    plan: Plan
+
+
+def propose_plan(
+    uid: str,
+    ports: Ports,
+    strategy: Strategy = Strategy.AUTO,
+    cash_to_invest_usd: Decimal = ZERO,
+    cash_to_raise_usd: Decimal = ZERO,
+) -> Proposal:
+    """Build a plan with `strategy` and store it as `proposed` in the user's history.
+
+    Raises:
+        NoTargets, TargetsNotSummingTo100, NoBrokerLinked: Before any broker call.
+        BrokerError: When the broker cannot be read; nothing is written then.
+    """
+    user = read_user(uid, ports)
+    market = read_market(user.broker, user.targets)
+    now = ports.clock.now()
+    inp = planning_input(user, market, trading_day(now), cash_to_invest_usd, cash_to_raise_usd)
+    plan = build_plan(inp, strategy)
+    plan_id = ports.store.new_id()
+    reason = "Cash flow" if cash_to_invest_usd or cash_to_raise_usd else "Manual"
+    ports.store.add_history(uid, plan_id, records.proposed(plan, now, reason, inp))
+    return Proposal(plan_id, plan)
