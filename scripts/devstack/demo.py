@@ -11,7 +11,7 @@ from devstack.broker import PaperBroker
 from devstack.firebase import Stack
 from devstack.seed import expect_ok, seed_demo
 
-FUNCTIONS = {"link_broker", "set_targets", "check_rebalance_drift", "execute_trade"}
+FUNCTIONS = {"link_broker", "set_targets", "check_rebalance_drift", "execute_trade", "propose_plan"}
 
 
 def drift_table(result: dict[str, Any]) -> str:
@@ -72,6 +72,17 @@ def run(out: Any) -> int:
         say("check_rebalance_drift({dry_run: true}):")
         say(drift_table(before))
         say(f"message: {before['message']}\n")
+        say("propose_plan: the same rebalance by strategy (nothing is placed):")
+        for strategy in ("full", "threshold", "band", "tax_aware"):
+            plan = expect_ok(stack.call("propose_plan", {"strategy": strategy}, token), strategy)
+            totals = plan["totals"]
+            say(
+                f"  {strategy:<10} {totals['orders']} orders, "
+                f"turnover ${totals['turnover']:>9,.2f}, "
+                f"estimated tax ${totals['estimated_tax']:>7,.2f}, max drift after "
+                f"{plan['drift_after']['max_drift_percent']:.2f}"
+            )
+        say("")
         done = expect_ok(stack.call("check_rebalance_drift", {}, token), "rebalance")
         say("check_rebalance_drift({}): sells first, then buys")
         say(orders_table(done))
