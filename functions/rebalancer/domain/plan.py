@@ -62,6 +62,11 @@ class PlanningInput:
         holding = self.portfolio.holding(symbol)
         return holding.qty if holding else ZERO
 
+    def group_key(self, symbol: str) -> str:
+        """The symbol a holding's drift row is under: its target's, or its own."""
+        target = self.target_of(symbol)
+        return target.symbol if target else symbol
+
     def target_of(self, symbol: str) -> Target | None:
         """The enabled target whose group `symbol` belongs to."""
         return next((t for t in self.targets if symbol in t.members), None)

@@ -245,9 +245,13 @@ def _trade(
         notes.append(PlanNote(symbol, "skipped", f"{side} rounds to zero shares at ${price}"))
         return None
     if value < inp.settings.costs.min_trade_usd:
-        minimum = inp.settings.costs.min_trade_usd.quantize(ONE_CENT)
-        notes.append(PlanNote(symbol, "skipped", f"{side} below the minimum trade of ${minimum}"))
-        return None
+        bumped = _up_to_minimum(inp, symbol, side, qty)
+        if bumped is None:
+            minimum = inp.settings.costs.min_trade_usd.quantize(ONE_CENT)
+            message = f"{side} below the minimum trade of ${minimum}"
+            notes.append(PlanNote(symbol, "skipped", message))
+            return None
+        qty, value = bumped, bumped * price
     realized = (
         realize(inp.lots.of(symbol), qty, price, inp.as_of, inp.settings.tax)
         if side is Side.SELL
@@ -266,6 +270,33 @@ def _trade(
         drift_removed_percent=ZERO,
         reason=reason,
     )
+
+
+def _up_to_minimum(inp: PlanningInput, symbol: str, side: Side, qty: Decimal) -> Decimal | None:
+    """A dust trade its asset's band needs, raised to the minimum trade; None to drop it.
+
+    Dropping a small trade is right when it is optional, but when the asset is outside its
+    band and would stay there, the minimum-size trade that brings it in is placed instead
+    (if that does not overshoot the band's other edge or sell more than is held).
+    """
+    price = inp.prices_usd[symbol]
+    target = inp.target_of(symbol)
+    members = target.members if target else (symbol,)
+    value = sum((inp.held_value_usd(m) for m in members), ZERO)
+    low, high = inp.band_usd(target)
+    sign = 1 if side is Side.BUY else -1
+    if low <= value <= high:
+        return None  # inside its band already: the small trade is optional
+    asset = inp.assets[symbol]
+    exact = inp.settings.costs.min_trade_usd / price
+    bumped = round_qty(exact, fractionable=True, side=Side.SELL)  # rounds up
+    if not asset.fractionable:
+        bumped = bumped.to_integral_value(ROUND_CEILING)
+    if side is Side.SELL and bumped > inp.held_qty(symbol):
+        return None
+    if not low <= value + sign * bumped * price <= high:
+        return None
+    return bumped
 
 
 def _plan(

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 
 from rebalancer.domain.drift import DriftMethod
@@ -45,16 +44,44 @@ def build_plan(inp: PlanningInput, strategy: Strategy = Strategy.AUTO) -> Plan:
         from rebalancer.domain.tax_aware import plan_tax_aware
 
         return plan_tax_aware(inp)
-    deciders: dict[Strategy, Callable[[PlanningInput, list[PlanNote]], Values]] = {
-        Strategy.FULL: _full,
-        Strategy.THRESHOLD: _threshold,
-        Strategy.BAND: _band,
-        Strategy.CASH_FLOW: _cash_flow,
-    }
+    if strategy is Strategy.THRESHOLD:
+        return _banded(inp, strategy, to_edge=False)
+    if strategy is Strategy.BAND:
+        return band_plan(inp)
+    decide = _full if strategy is Strategy.FULL else _cash_flow
     notes: list[PlanNote] = []
-    desired = deciders[strategy](inp, notes)
+    desired = decide(inp, notes)
     reasons = {symbol: _reason(inp, strategy) for symbol in desired}
     return finalize(inp, desired, strategy, reasons, notes)
+
+
+def band_plan(inp: PlanningInput) -> Plan:
+    """The `band` strategy: drifted assets back to their band's edge (or target)."""
+    to_edge = inp.settings.band_target is BandTarget.EDGE
+    return _banded(inp, Strategy.BAND, to_edge=to_edge)
+
+
+def _banded(inp: PlanningInput, strategy: Strategy, *, to_edge: bool) -> Plan:
+    """Threshold and band plans, re-planned when costs lift an untouched asset over its edge.
+
+    Costs shrink the portfolio a little, which can lift an asset just inside its edge
+    over it; such assets join the trades and the plan is made again (at most 3 times).
+    """
+    also: set[str] = set()
+    plan = None
+    for _ in range(3):
+        notes: list[PlanNote] = []
+        out, spare = _out_of_band(inp, to_edge, also)
+        desired = _expand(inp, _within_cash(inp, out, spare, notes))
+        reasons = {symbol: _reason(inp, strategy) for symbol in desired}
+        plan = finalize(inp, desired, strategy, reasons, notes)
+        traded = {inp.group_key(t.symbol) for t in plan.trades}
+        pushed = {r.symbol for r in plan.drift_after.assets if r.breach} - traded - also
+        if not pushed:
+            return plan
+        also |= pushed
+    assert plan is not None
+    return plan
 
 
 def group_value(inp: PlanningInput, target: Target | None, symbol: str) -> Decimal:
@@ -91,10 +118,16 @@ def _full(inp: PlanningInput, notes: list[PlanNote]) -> Values:
     return desired
 
 
-def _out_of_band(inp: PlanningInput, to_edge: bool) -> tuple[Values, Values]:
+def _out_of_band(
+    inp: PlanningInput,
+    to_edge: bool,
+    also: set[str] = frozenset(),  # type: ignore[assignment]
+) -> tuple[Values, Values]:
     """Desired values of the groups outside their band, and in-band groups' excess.
 
-    The excess (value above target) is what an in-band group could give up to fund buys.
+    The excess is what a group could give up to fund buys: an in-band group's value above
+    target, and for a group sold only to its edge, the room between that edge and target.
+    `also` names groups to treat as out of band (see `_banded`).
     """
     out: Values = {}
     spare: Values = {}
@@ -104,10 +137,14 @@ def _out_of_band(inp: PlanningInput, to_edge: bool) -> tuple[Values, Values]:
         value = group_value(inp, target, symbol)
         goal = inp.target_usd(target) if target else ZERO
         low, high = inp.band_usd(target)
-        if value > high:
-            out[symbol] = high - (high - goal) * EDGE_MARGIN if to_edge else goal
-        elif value < low:
-            out[symbol] = low + (goal - low) * EDGE_MARGIN if to_edge else goal
+        if value > high or (symbol in also and value > goal):
+            edge = min(value, high - (high - goal) * EDGE_MARGIN)
+            out[symbol] = edge if to_edge else goal
+            if out[symbol] > goal:
+                spare[symbol] = out[symbol] - goal
+        elif value < low or (symbol in also and value < goal):
+            edge = max(value, low + (goal - low) * EDGE_MARGIN)
+            out[symbol] = edge if to_edge else goal
         elif value > goal:
             spare[symbol] = value - goal
     return out, spare
@@ -123,9 +160,10 @@ def _within_cash(inp: PlanningInput, out: Values, spare: Values, notes: list[Pla
         if short <= 0:
             break
         take = min(extra, short)
-        funded[symbol] = group_value(inp, inp.target_of(symbol), symbol) - take
+        current = funded.get(symbol, group_value(inp, inp.target_of(symbol), symbol))
+        funded[symbol] = current - take
         short -= take
-        notes.append(PlanNote(symbol, "funding", "sold inside its band to fund the buys"))
+        notes.append(PlanNote(symbol, "funding", "sold further to fund the buys"))
     return funded
 
 
@@ -135,16 +173,6 @@ def _expand(inp: PlanningInput, groups: Values) -> Values:
         target = inp.target_of(symbol)
         desired |= spread_group(inp, target, value) if target else {symbol: value}
     return desired
-
-
-def _threshold(inp: PlanningInput, notes: list[PlanNote]) -> Values:
-    out, spare = _out_of_band(inp, to_edge=False)
-    return _expand(inp, _within_cash(inp, out, spare, notes))
-
-
-def _band(inp: PlanningInput, notes: list[PlanNote]) -> Values:
-    out, spare = _out_of_band(inp, to_edge=inp.settings.band_target is BandTarget.EDGE)
-    return _expand(inp, _within_cash(inp, out, spare, notes))
 
 
 def _cash_flow(inp: PlanningInput, notes: list[PlanNote]) -> Values:

@@ -19,7 +19,7 @@ unreachable the plan still honours the rule and says which rule bound.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +32,8 @@ BAND_PENALTY = 10.0  # per dollar outside a band: far above any tax rate
 CASH_PENALTY = 10.0
 TIE_BREAK = 1e-6  # per dollar traded: among equal plans, trade less
 BAND_MARGIN = 0.02  # aim this share of the band's width inside its edges
-TIME_LIMIT_S = 5.0
+TIME_LIMIT_S = 2.0
+FEASIBLE = 1e-9
 
 
 @dataclass
@@ -40,23 +41,39 @@ class _Model:
     """The MILP in triplet form, built column by column."""
 
     cost: list[float] = field(default_factory=list)
+    lower: list[float] = field(default_factory=list)
     upper: list[float] = field(default_factory=list)
     integer: list[int] = field(default_factory=list)
     rows: list[tuple[dict[int, float], float, float]] = field(default_factory=list)
 
-    def var(self, cost: float, upper: float, integer: bool = False) -> int:
+    def var(self, cost: float, upper: float, lower: float = 0.0, integer: bool = False) -> int:
         self.cost.append(cost)
-        self.upper.append(upper)
+        self.lower.append(lower)
+        self.upper.append(max(upper, lower))
         self.integer.append(1 if integer else 0)
         return len(self.cost) - 1
 
     def row(self, terms: dict[int, float], low: float, high: float) -> None:
         self.rows.append((terms, low, high))
 
+    def lowest_is_optimal(self) -> bool:
+        """True when every column at its lower bound is feasible and no cost is negative.
+
+        Then no move can lower the objective: the forced trades alone are the optimum,
+        which is the common case (cash covers the buys) and needs no solver.
+        """
+        if min(self.cost, default=0.0) < 0:
+            return False
+        for terms, low, high in self.rows:
+            activity = sum(coef * self.lower[i] for i, coef in terms.items())
+            if activity < low - FEASIBLE or activity > high + FEASIBLE:
+                return False
+        return True
+
 
 @dataclass
 class _Symbol:
-    """The columns of one symbol: its buy, and its sell segments with their run."""
+    """The columns of one symbol: its buy, and its sell segments."""
 
     name: str
     group: str
@@ -65,6 +82,19 @@ class _Symbol:
     segments: list[int] = field(default_factory=list)
     loss_segments: list[int] = field(default_factory=list)
     capped_by: str | None = None
+
+
+@dataclass(frozen=True)
+class _Group:
+    """A target's band in portfolio fractions, aimed a margin inside its edges."""
+
+    low: float
+    high: float
+    value: float
+    # At most one member held and no harvesting: the band forces its trades, with no
+    # choice among members; only `buyer` (the first member that may be bought) buys.
+    alone: bool
+    buyer: str | None
 
 
 def plan_tax_aware(inp: PlanningInput) -> Plan:
@@ -78,10 +108,17 @@ def plan_tax_aware(inp: PlanningInput) -> Plan:
     """
     scale = float(inp.post_value_usd)
     model = _Model()
-    symbols = [_columns(inp, model, s, scale) for s in inp.symbols() if s in inp.prices_usd]
-    slack = _bands(inp, model, symbols, scale)
+    names = [s for s in inp.symbols() if s in inp.prices_usd]
+    groups = _groups(inp, names, scale)
+    symbols = [_columns(inp, model, s, groups, scale) for s in names]
+    slack = _bands(inp, model, symbols, groups)
     cash_slack = _cash(inp, model, symbols, scale)
-    solution, status = _solve(model)
+    if model.lowest_is_optimal():
+        solution, status = model.lower, "closed form: the forced trades are optimal"
+    else:
+        solution, status = _solve(model)
+        if not status.startswith("highs milp optimal") and not status.startswith("highs lp opt"):
+            return _fallback(inp, status)
     notes: list[PlanNote] = []
     desired: dict[str, Decimal] = {}
     for sym in symbols:
@@ -99,41 +136,72 @@ def plan_tax_aware(inp: PlanningInput) -> Plan:
     return finalize(inp, desired, Strategy.TAX_AWARE, reasons, notes, solver=status)
 
 
-def _columns(inp: PlanningInput, model: _Model, symbol: str, scale: float) -> _Symbol:
-    """Add the buy and sell columns of one symbol, with the relief-order binaries."""
+def _fallback(inp: PlanningInput, status: str) -> Plan:
+    """When the solver stops early, the band plan (to the edge) is the safe answer."""
+    from rebalancer.domain.strategies import band_plan
+
+    plan = band_plan(inp)
+    note = PlanNote("", "solver", f"tax-aware solver stopped ({status}); band plan used")
+    return replace(plan, strategy=Strategy.TAX_AWARE, notes=(*plan.notes, note), solver=status)
+
+
+def _groups(inp: PlanningInput, names: list[str], scale: float) -> dict[str, _Group]:
+    groups: dict[str, _Group] = {}
+    for name in names:
+        target = inp.target_of(name)
+        key = target.symbol if target else name
+        if key in groups:
+            continue
+        members = [m for m in (target.members if target else (name,)) if m in names]
+        low_usd, high_usd = inp.band_usd(target)
+        low, high = float(low_usd) / scale, float(high_usd) / scale
+        margin = (high - low) * BAND_MARGIN
+        value = sum(float(inp.held_value_usd(m)) for m in members) / scale
+        held = [m for m in members if inp.held_qty(m) > 0]
+        alone = len(held) <= 1 and not inp.settings.tax.harvest_losses
+        buyer = next((m for m in members if target and _buyable(inp, m)), None)
+        groups[key] = _Group(low + margin, high - margin, value, alone, buyer)
+    return groups
+
+
+def _buyable(inp: PlanningInput, symbol: str) -> bool:
+    asset = inp.assets.get(symbol)
+    return (
+        asset is not None and asset.tradable and not inp.lots.sold_at_loss_within(symbol, inp.as_of)
+    )
+
+
+def _columns(
+    inp: PlanningInput, model: _Model, symbol: str, groups: dict[str, _Group], scale: float
+) -> _Symbol:
+    """Add the buy and sell columns of one symbol, with the relief-order binaries.
+
+    A symbol alone in its group never needs to sell below its band's low edge nor buy
+    above its high edge, and must trade at least to the band: those bounds keep the
+    model small (few lots are ever in reach) and often make the answer plain.
+    """
     target = inp.target_of(symbol)
     price = inp.prices_usd[symbol]
     asset = inp.assets.get(symbol)
     spread = float(inp.settings.costs.spread_bps) / 10_000
-    sym = _Symbol(
-        symbol, target.symbol if target else symbol, float(inp.held_value_usd(symbol)) / scale
-    )
+    key = target.symbol if target else symbol
+    group = groups[key]
+    value = float(inp.held_value_usd(symbol)) / scale
+    sym = _Symbol(symbol, key, value)
     tradable = asset is not None and asset.tradable
-    if tradable and target is not None and not inp.lots.sold_at_loss_within(symbol, inp.as_of):
+    if group.alone and symbol == group.buyer:
+        need, room = max(0.0, group.low - group.value), max(0.0, group.high - group.value)
+        sym.buy = model.var(spread + TIE_BREAK, room, lower=need)
+    elif not group.alone and target is not None and _buyable(inp, symbol):
         sym.buy = model.var(spread + TIE_BREAK, 1e3)
     if not tradable or inp.held_qty(symbol) <= 0:
         return sym
     cap = sell_cap(inp, symbol)
     sym.capped_by = cap.rule if cap.qty < inp.held_qty(symbol) else None
-    tax = inp.settings.tax
-    segments: list[tuple[float, float, bool]] = []  # (dollars, tax per dollar, is a loss)
-    reached = ZERO
-    for lot in inp.lots.of(symbol):
-        if reached >= cap.qty:
-            break
-        shares = min(lot.qty, cap.qty - reached)
-        reached += shares
-        gain_share = float((price - lot.cost_per_share_usd) / price)
-        rate = float(tax.long_term_rate if lot.is_long_term(inp.as_of) else tax.short_term_rate)
-        per_dollar = rate * gain_share
-        if gain_share < 0 and not (
-            tax.harvest_losses and -gain_share * 100 >= float(tax.harvest_threshold_percent)
-        ):
-            per_dollar = 0.0  # a loss not worth harvesting: no reason to sell it, none against
-        segments.append((float(shares * price) / scale, per_dollar, gain_share < 0))
-    if reached < cap.qty:  # shares the lots do not explain: no known gain
-        segments.append((float((cap.qty - reached) * price) / scale, 0.0, False))
-    _ordered_segments(model, sym, segments, spread)
+    reach = max(0.0, value - group.low) if group.alone else value
+    forced = max(0.0, value - group.high) if group.alone else 0.0
+    segments = _segments(inp, symbol, price, cap.qty, scale)
+    _ordered_segments(model, sym, segments, spread, reach, forced)
     if sym.buy is not None and sym.loss_segments:
         # One plan never buys a symbol and sells it at a loss (a wash sale).
         switch = model.var(0.0, 1.0, integer=True)
@@ -143,14 +211,54 @@ def _columns(inp: PlanningInput, model: _Model, symbol: str, scale: float) -> _S
     return sym
 
 
+def _segments(
+    inp: PlanningInput, symbol: str, price: Decimal, cap_qty: Decimal, scale: float
+) -> list[tuple[float, float, bool]]:
+    """The lots a sale reaches, in relief order: (dollars, tax per dollar, is a loss)."""
+    tax = inp.settings.tax
+    segments: list[tuple[float, float, bool]] = []
+    reached = ZERO
+    for lot in inp.lots.of(symbol):
+        if reached >= cap_qty:
+            break
+        shares = min(lot.qty, cap_qty - reached)
+        reached += shares
+        gain_share = float((price - lot.cost_per_share_usd) / price)
+        rate = float(tax.long_term_rate if lot.is_long_term(inp.as_of) else tax.short_term_rate)
+        per_dollar = rate * gain_share
+        if gain_share < 0 and not (
+            tax.harvest_losses and -gain_share * 100 >= float(tax.harvest_threshold_percent)
+        ):
+            per_dollar = 0.0  # a loss not worth harvesting: no reason to sell it, none against
+        segments.append((float(shares * price) / scale, per_dollar, gain_share < 0))
+    if reached < cap_qty:  # shares the lots do not explain: no known gain
+        segments.append((float((cap_qty - reached) * price) / scale, 0.0, False))
+    return segments
+
+
 def _ordered_segments(
-    model: _Model, sym: _Symbol, segments: list[tuple[float, float, bool]], spread: float
+    model: _Model,
+    sym: _Symbol,
+    segments: list[tuple[float, float, bool]],
+    spread: float,
+    reach: float,
+    forced: float,
 ) -> None:
-    """Sell columns in relief order; a binary opens each run of rising tax per dollar."""
+    """Sell columns in relief order, up to `reach`, the first `forced` dollars fixed.
+
+    A binary opens each run of rising tax per dollar after a fall; runs inside the
+    forced part are always full and need none.
+    """
     runs: list[list[int]] = []
     last = None
+    start = 0.0
     for dollars, per_dollar, loss in segments:
-        column = model.var(per_dollar + spread + TIE_BREAK, dollars)
+        if start >= reach:
+            break
+        size = min(dollars, reach - start)
+        fixed = min(size, max(0.0, forced - start))
+        start += size
+        column = model.var(per_dollar + spread + TIE_BREAK, size, lower=fixed)
         sym.segments.append(column)
         if loss:
             sym.loss_segments.append(column)
@@ -160,6 +268,8 @@ def _ordered_segments(
         last = per_dollar
     opened = None
     for before, run in itertools.pairwise(runs):
+        if all(model.lower[i] >= model.upper[i] for i in before):
+            continue  # the run before is forced full: this one is free to start
         # The run may hold anything only when the run before it is full.
         gate = model.var(0.0, 1.0, integer=True)
         full = sum(model.upper[i] for i in before)
@@ -171,27 +281,23 @@ def _ordered_segments(
 
 
 def _bands(
-    inp: PlanningInput, model: _Model, symbols: list[_Symbol], scale: float
+    inp: PlanningInput, model: _Model, symbols: list[_Symbol], groups: dict[str, _Group]
 ) -> dict[str, tuple[int, int]]:
-    """Soft band rows per group: value after the plan between the band's edges."""
+    """Soft band rows per group: value after the plan between the band's (inner) edges."""
     slack: dict[str, tuple[int, int]] = {}
-    for group in dict.fromkeys(s.group for s in symbols):
-        members = [s for s in symbols if s.group == group]
-        target = inp.target_of(group)
-        low_usd, high_usd = inp.band_usd(target)
-        low, high = float(low_usd) / scale, float(high_usd) / scale
-        margin = (high - low) * BAND_MARGIN
-        value = sum(s.value for s in members)
+    for key, group in groups.items():
         terms: dict[int, float] = {}
-        for s in members:
+        for s in symbols:
+            if s.group != key:
+                continue
             terms |= {i: -1.0 for i in s.segments}
             if s.buy is not None:
                 terms[s.buy] = 1.0
         under = model.var(BAND_PENALTY, 1e3)
         over = model.var(BAND_PENALTY, 1e3)
-        model.row({**terms, under: 1.0}, low + margin - value, 1e30)
-        model.row({**terms, over: -1.0}, -1e30, high - margin - value)
-        slack[group] = (under, over)
+        model.row({**terms, under: 1.0}, group.low - group.value, 1e30)
+        model.row({**terms, over: -1.0}, -1e30, group.high - group.value)
+        slack[key] = (under, over)
     return slack
 
 
@@ -229,7 +335,7 @@ def _solve(model: _Model) -> tuple[list[float], str]:
     result: Any = milp(
         c=np.array(model.cost),
         integrality=np.array(model.integer),
-        bounds=Bounds(np.zeros(len(model.cost)), np.array(model.upper)),
+        bounds=Bounds(np.array(model.lower), np.array(model.upper)),
         constraints=LinearConstraint(matrix, np.array(lows), np.array(highs)),
         options={"time_limit": TIME_LIMIT_S, "mip_rel_gap": 1e-6},
     )
@@ -246,13 +352,11 @@ def _band_note(inp: PlanningInput, group: str, symbols: list[_Symbol], over: boo
     members = [s for s in symbols if s.group == group]
     if over:
         rules = sorted({s.capped_by for s in members if s.capped_by})
-        why = ", ".join(rules) if rules else "not tradable"
-        return PlanNote(
-            group,
-            "band_unreachable",
-            f"{group} stays above its band: selling more would break {why}",
-            rules[0] if rules else None,
-        )
+        if not rules:
+            message = f"{group} stays above its band: it is not tradable at the broker"
+            return PlanNote(group, "band_unreachable", message)
+        message = f"{group} stays above its band: selling more would break {', '.join(rules)}"
+        return PlanNote(group, "band_unreachable", message, rules[0])
     banned = [s.name for s in members if s.buy is None]
     if banned and len(banned) == len(members):
         return PlanNote(
