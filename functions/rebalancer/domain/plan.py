@@ -27,6 +27,10 @@ class PlanningInput:
     cash_to_invest_usd: Decimal = ZERO
     cash_to_raise_usd: Decimal = ZERO
 
+    def __post_init__(self) -> None:
+        # A disabled target counts as no target: plan only with the enabled ones.
+        object.__setattr__(self, "targets", tuple(t for t in self.targets if t.enabled))
+
     @property
     def cash_usd(self) -> Decimal:
         """Cash the plan may use: the account's plus the announced deposit."""

@@ -149,6 +149,9 @@ def _sell(
         qty = held_qty
     elif asset.fractionable:
         qty = min(held_qty, round_qty(value_usd / price, fractionable=True, side=Side.SELL))
+    elif inp.cash_to_raise_usd > 0:
+        # A withdrawal must be paid in full: keep the whole shares below the desired value.
+        qty = held_qty - (desired_usd / price).to_integral_value(ROUND_FLOOR)
     else:
         keep = _whole_shares(inp, symbol, desired_usd, price, up_first=True)
         qty = held_qty - keep
@@ -156,7 +159,7 @@ def _sell(
     if qty > cap.qty:
         qty = cap.qty if asset.fractionable else cap.qty.to_integral_value(ROUND_FLOOR)
         notes.append(PlanNote(symbol, "tax_rule", cap.message, cap.rule))
-    return _trade(inp, symbol, Side.SELL, qty, reason, notes)
+    return _trade(inp, symbol, Side.SELL, qty, reason, notes, limit=cap.qty)
 
 
 def _buy_symbol(
@@ -206,6 +209,7 @@ def _buy(
     price = inp.prices_usd[symbol]
     costs = inp.settings.costs
     affordable = (budget_usd - costs.commission_usd) / (1 + costs.spread_bps / 10_000)
+    wanted = value_usd
     value_usd = min(value_usd, max(ZERO, affordable))
     if asset.fractionable:
         qty = round_qty(value_usd / price, fractionable=True, side=Side.BUY)
@@ -215,7 +219,11 @@ def _buy(
         qty = max(ZERO, shares - inp.held_qty(symbol))
         while qty > 0 and qty * price > affordable:
             qty -= 1
-    return _trade(inp, symbol, Side.BUY, qty, reason, notes)
+    if qty * price < wanted - ONE_CENT and value_usd < wanted - ONE_CENT:
+        message = f"buy cut to what the cash left covers (${max(ZERO, affordable):.2f})"
+        notes.append(PlanNote(symbol, "scaled", message))
+    limit = max(ZERO, affordable) / price
+    return _trade(inp, symbol, Side.BUY, qty, reason, notes, limit=limit)
 
 
 def _whole_shares(
@@ -237,15 +245,27 @@ def _whole_shares(
 
 
 def _trade(
-    inp: PlanningInput, symbol: str, side: Side, qty: Decimal, reason: str, notes: list[PlanNote]
+    inp: PlanningInput,
+    symbol: str,
+    side: Side,
+    qty: Decimal,
+    reason: str,
+    notes: list[PlanNote],
+    *,
+    limit: Decimal,
 ) -> PlannedTrade | None:
+    """The trade of `qty` shares, or None (with a note) when it is too small.
+
+    `limit` caps a trade raised to the minimum: the shares the tax rules let a sell
+    relieve, or the shares the cash left can buy.
+    """
     price = inp.prices_usd[symbol]
     value = qty * price
     if qty <= 0:
         notes.append(PlanNote(symbol, "skipped", f"{side} rounds to zero shares at ${price}"))
         return None
     if value < inp.settings.costs.min_trade_usd:
-        bumped = _up_to_minimum(inp, symbol, side, qty)
+        bumped = _up_to_minimum(inp, symbol, side, qty, limit)
         if bumped is None:
             minimum = inp.settings.costs.min_trade_usd.quantize(ONE_CENT)
             message = f"{side} below the minimum trade of ${minimum}"
@@ -272,12 +292,15 @@ def _trade(
     )
 
 
-def _up_to_minimum(inp: PlanningInput, symbol: str, side: Side, qty: Decimal) -> Decimal | None:
+def _up_to_minimum(
+    inp: PlanningInput, symbol: str, side: Side, qty: Decimal, limit: Decimal
+) -> Decimal | None:
     """A dust trade its asset's band needs, raised to the minimum trade; None to drop it.
 
     Dropping a small trade is right when it is optional, but when the asset is outside its
     band and would stay there, the minimum-size trade that brings it in is placed instead
-    (if that does not overshoot the band's other edge or sell more than is held).
+    (if that does not overshoot the band's other edge, nor pass `limit`: the shares the
+    tax rules let a sell relieve, or the shares the cash left can buy).
     """
     price = inp.prices_usd[symbol]
     target = inp.target_of(symbol)
@@ -292,7 +315,7 @@ def _up_to_minimum(inp: PlanningInput, symbol: str, side: Side, qty: Decimal) ->
     bumped = round_qty(exact, fractionable=True, side=Side.SELL)  # rounds up
     if not asset.fractionable:
         bumped = bumped.to_integral_value(ROUND_CEILING)
-    if side is Side.SELL and bumped > inp.held_qty(symbol):
+    if bumped > limit or (side is Side.SELL and bumped > inp.held_qty(symbol)):
         return None
     if not low <= value + sign * bumped * price <= high:
         return None
@@ -318,11 +341,11 @@ def _plan(
         Holding(s, q, inp.prices_usd[s], q * inp.prices_usd[s]) for s, q in qty.items() if q > 0
     )
     after = measure_drift(Portfolio(cash, holdings), list(inp.targets), settings.drift)
+    # A holding sold out entirely has no row after: its drift went to zero.
+    after_drift = {row.symbol: abs(row.drift_percent) for row in after.assets}
     change = {
-        row.symbol: abs(row.drift_percent) - abs(next_row.drift_percent)
+        row.symbol: abs(row.drift_percent) - after_drift.get(row.symbol, ZERO)
         for row in before.assets
-        for next_row in after.assets
-        if row.symbol == next_row.symbol
     }
     scored = tuple(_with_drift_removed(inp, t, change) for t in trades)
     limit = settings.tax.tax_limit_usd

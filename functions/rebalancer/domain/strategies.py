@@ -152,19 +152,36 @@ def _out_of_band(
 
 def _within_cash(inp: PlanningInput, out: Values, spare: Values, notes: list[PlanNote]) -> Values:
     """Add sells of in-band assets, most overweight first, when cash cannot fund the buys."""
-    change = sum((value - group_value(inp, inp.target_of(s), s) for s, value in out.items()), ZERO)
-    spread = 1 + inp.settings.costs.spread_bps / 10_000
-    short = change * spread - (inp.cash_usd - inp.reserve_usd)
+    spread = inp.settings.costs.spread_bps / 10_000
+    short = -(inp.cash_usd - inp.reserve_usd)
+    for symbol, value in out.items():
+        change = value - group_value(inp, inp.target_of(symbol), symbol)
+        if change < 0:
+            short += change * (1 - spread)
+        elif _can_buy(inp, symbol):  # a buy the wash-sale rule refuses needs no funding
+            short += change * (1 + spread)
     funded = dict(out)
     for symbol, extra in sorted(spare.items(), key=lambda item: -item[1]):
         if short <= 0:
             break
-        take = min(extra, short)
+        # Each dollar sold brings in a dollar less its spread.
+        take = min(extra, short / (1 - spread))
         current = funded.get(symbol, group_value(inp, inp.target_of(symbol), symbol))
         funded[symbol] = current - take
-        short -= take
+        short -= take * (1 - spread)
         notes.append(PlanNote(symbol, "funding", "sold further to fund the buys"))
     return funded
+
+
+def _can_buy(inp: PlanningInput, symbol: str) -> bool:
+    """True when some member of `symbol`'s group may be bought (tradable, no wash sale)."""
+    target = inp.target_of(symbol)
+    return any(
+        (asset := inp.assets.get(m)) is not None
+        and asset.tradable
+        and not inp.lots.sold_at_loss_within(m, inp.as_of)
+        for m in (target.members if target else ())
+    )
 
 
 def _expand(inp: PlanningInput, groups: Values) -> Values:
@@ -183,8 +200,12 @@ def _cash_flow(inp: PlanningInput, notes: list[PlanNote]) -> Values:
     available = inp.cash_usd - inp.reserve_usd
     if available >= 0:
         return _expand(inp, _fill(inp, available, up=True))
+    if inp.cash_to_raise_usd <= 0:
+        notes.append(PlanNote("", "cash", "cash is below the buffer; cash_flow never sells"))
+        return {}
     desired: Values = {}
-    need = -available * (1 + inp.settings.costs.spread_bps / 10_000)
+    # Each dollar sold brings in a dollar less its spread.
+    need = -available / (1 - inp.settings.costs.spread_bps / 10_000)
     for symbol in _untargeted(inp):
         if need <= 0:
             break
