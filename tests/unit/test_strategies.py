@@ -167,12 +167,6 @@ def test_full_sell_of_an_untargeted_holding_carries_tax_per_drift_point() -> Non
     assert sold.tax_per_drift_point_usd == D("7.5")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a full plan that only sells (cash below the buffer, nothing to buy) leaves "
-    "cash short of the buffer by the sells' spread (strategies._full sizes every group to "
-    "target_usd, which leaves the buffer before costs, and finalize buys nothing to adjust)",
-)
 def test_full_sells_that_refill_the_buffer_reach_it() -> None:
     # $100,000 exactly on target with no cash: the $250 buffer comes from selling 0.25 % of
     # every asset, $250 in all, which brings in $249.875 after the 5 bps spread.
@@ -405,13 +399,6 @@ def test_whole_share_buy_that_cash_cannot_pay_rounds_down(strategy: Strategy) ->
     assert p.projected_cash_usd >= buffer(inp)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: tax_aware leaves a whole-share asset below its band with no note when the "
-    "rounded-up share count is not affordable, although selling $27 of an in-band asset "
-    "would pay for it (the MILP treats shares as continuous; sizing._buy then drops a "
-    "share to fit the budget silently)",
-)
 def test_tax_aware_pays_for_the_whole_share_its_band_needs() -> None:
     p = plan(whole_share_short_of_cash(), Strategy.TAX_AWARE)
     assert 35 <= weight(p, "A") <= 45 or any(n.symbol == "A" for n in p.notes)
@@ -537,22 +524,13 @@ def test_cash_flow_withdrawal_from_whole_shares_raises_enough() -> None:
     assert p.projected_cash_usd >= 0
 
 
-WITHDRAWAL_BLOCKED = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: when a tax rule blocks the sale of the asset a withdrawal was to come from, "
-    "nothing else is sold: the withdrawal is not raised and projected cash goes negative, "
-    "with no note about it (strategies._within_cash / _cash_flow count the sale before "
-    "sizing.sell_cap caps it in finalize; finalize never re-routes the shortfall)",
-)
-
-
 @pytest.mark.parametrize(
     "strategy",
     [
-        pytest.param(Strategy.FULL, marks=WITHDRAWAL_BLOCKED),
-        pytest.param(Strategy.THRESHOLD, marks=WITHDRAWAL_BLOCKED),
-        pytest.param(Strategy.BAND, marks=WITHDRAWAL_BLOCKED),
-        pytest.param(Strategy.CASH_FLOW, marks=WITHDRAWAL_BLOCKED),
+        Strategy.FULL,
+        Strategy.THRESHOLD,
+        Strategy.BAND,
+        Strategy.CASH_FLOW,
         Strategy.TAX_AWARE,
     ],
 )
@@ -705,26 +683,12 @@ def test_tax_aware_sells_past_a_dear_lot_to_reach_cheap_ones() -> None:
     assert p.solver and "milp" in p.solver  # the relief order needed a binary
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a dust lot (0.0001 share) at the head of the relief order makes the MILP miss "
-    "the cheap lots behind it and sell the dearer asset ($46.77 instead of $29.54 of tax), "
-    "while reporting 'optimal' (tax_aware._ordered_segments: the gate row requires the run "
-    "before to be exactly full, and a column whose bound is ~1e-6 of the portfolio sits at "
-    "HiGHS's tolerances, so the gate is fixed at 0)",
-)
 def test_tax_aware_is_not_thrown_off_by_a_dust_lot() -> None:
     p = plan(cheapest_lots_behind_a_dear_one(tiny_first_lot=True), Strategy.TAX_AWARE)
     assert [t.symbol for t in p.trades if t.side is Side.SELL] == ["B"]
     assert p.estimated_tax_usd == pytest.approx(D("29.54"), abs=D("0.01"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: tax_aware rounds each desired value to the nearest cent, which can round a "
-    "sale down and leave cash a fraction of a cent below the buffer (tax_aware."
-    "plan_tax_aware: `value.quantize(Decimal('0.01'))`, half-even)",
-)
 def test_tax_aware_refills_the_buffer_to_the_cent() -> None:
     # $10,000 on target with no cash: the $25 buffer must be sold for.
     inp = make(held={"A": 40, "B": 30, "C": 20, "D": 10}, targets=TARGETS_4, settings=DEFAULT)

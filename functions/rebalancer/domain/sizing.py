@@ -9,7 +9,7 @@ quantities rounded as the broker accepts them, and dust dropped with its reason.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from rebalancer.domain.drift import measure_drift
@@ -17,7 +17,7 @@ from rebalancer.domain.models import ZERO, Holding, Portfolio, Side
 from rebalancer.domain.orders import round_qty
 from rebalancer.domain.plan import Plan, PlannedTrade, PlanningInput, PlanNote
 from rebalancer.domain.settings import Strategy
-from rebalancer.domain.tax import TaxLot, realize
+from rebalancer.domain.tax import TaxLot, realize, relieve
 
 ONE_CENT = Decimal("0.01")
 
@@ -89,7 +89,6 @@ def finalize(
     """
     costs = inp.settings.costs
     sells: list[PlannedTrade] = []
-    loss_sold: set[str] = set()
     for symbol in inp.symbols():
         held = inp.held_value_usd(symbol)
         want = desired_usd.get(symbol, held)
@@ -98,10 +97,20 @@ def finalize(
         trade = _sell(inp, symbol, held - want, want, reasons.get(symbol, "Rebalance"), notes)
         if trade is not None:
             sells.append(trade)
-            if trade.short_term_gain_usd + trade.long_term_gain_usd < 0:
-                loss_sold.add(symbol)
 
     proceeds = sum((t.estimated_value_usd - t.estimated_cost_usd for t in sells), ZERO)
+    shortfall = inp.reserve_usd - inp.cash_usd - proceeds
+    never_sells = strategy is Strategy.CASH_FLOW and inp.cash_to_raise_usd <= 0
+    if shortfall > ONE_CENT / 100 and not never_sells:
+        sells = _cover(inp, sells, shortfall, notes)
+        proceeds = sum((t.estimated_value_usd - t.estimated_cost_usd for t in sells), ZERO)
+    # The wash-sale rule looks at each lot: a sale that relieves any lot at a loss counts.
+    loss_sold = {
+        t.symbol
+        for t in sells
+        for lot, _ in relieve(inp.lots.of(t.symbol), t.qty)[0]
+        if t.price_usd < lot.cost_per_share_usd
+    }
     budget = inp.cash_usd + proceeds - inp.reserve_usd
     wanted: list[tuple[str, Decimal, str]] = []
     for symbol in inp.symbols():
@@ -160,6 +169,60 @@ def _sell(
         qty = cap.qty if asset.fractionable else cap.qty.to_integral_value(ROUND_FLOOR)
         notes.append(PlanNote(symbol, "tax_rule", cap.message, cap.rule))
     return _trade(inp, symbol, Side.SELL, qty, reason, notes, limit=cap.qty)
+
+
+def _cover(
+    inp: PlanningInput, sells: list[PlannedTrade], shortfall_usd: Decimal, notes: list[PlanNote]
+) -> list[PlannedTrade]:
+    """Sell more, most overweight first, when the planned sells leave cash short.
+
+    This happens when a tax rule caps the sale the strategy wanted (a withdrawal must
+    still be paid), or when the sells' own costs eat into the buffer. Each extra sale
+    respects the tax rules and is at least the minimum trade.
+    """
+    spread = inp.settings.costs.spread_bps / 10_000
+    sold = {t.symbol: t for t in sells}
+
+    def overweight(symbol: str) -> Decimal:
+        target = inp.target_of(symbol)
+        goal = inp.target_usd(target) if target else ZERO
+        return inp.held_value_usd(symbol) - goal * (
+            inp.held_value_usd(symbol) / max(ONE_CENT, _group_value(inp, symbol))
+        )
+
+    need = shortfall_usd / (1 - spread)
+    for symbol in sorted(inp.symbols(), key=overweight, reverse=True):
+        asset = inp.assets.get(symbol)
+        if need <= 0 or asset is None or not asset.tradable or inp.held_qty(symbol) <= 0:
+            continue
+        price = inp.prices_usd[symbol]
+        before = sold[symbol].qty if symbol in sold else ZERO
+        room = sell_cap(inp, symbol).qty - before
+        value = max(need, inp.settings.costs.min_trade_usd)
+        extra = round_qty(value / price, fractionable=True, side=Side.SELL)
+        if not asset.fractionable:
+            extra = extra.to_integral_value(ROUND_CEILING)
+        extra = min(extra, room if asset.fractionable else room.to_integral_value(ROUND_FLOOR))
+        if extra <= 0:
+            continue
+        default = "Cash flow: withdrawal" if inp.cash_to_raise_usd > 0 else "Keep the cash buffer"
+        reason = sold[symbol].reason if symbol in sold else default
+        trade = _trade(inp, symbol, Side.SELL, before + extra, reason, [], limit=before + extra)
+        if trade is None:
+            continue
+        sold[symbol] = trade
+        need -= extra * price
+        notes.append(PlanNote(symbol, "funding", "sold further to keep the cash buffer"))
+    if need > ONE_CENT:
+        message = f"cash stays ${need * (1 - spread):.2f} short of the buffer within the rules"
+        notes.append(PlanNote("", "cash", message))
+    return list(sold.values())
+
+
+def _group_value(inp: PlanningInput, symbol: str) -> Decimal:
+    target = inp.target_of(symbol)
+    members = target.members if target else (symbol,)
+    return sum((inp.held_value_usd(m) for m in members), ZERO)
 
 
 def _buy_symbol(
@@ -330,7 +393,10 @@ def _plan(
     solver: str | None,
 ) -> Plan:
     settings = inp.settings
-    before = measure_drift(inp.portfolio, list(inp.targets), settings.drift)
+    # Before and after both count an announced deposit, so drift removed compares like
+    # with like; a withdrawal is gone after, as it should be.
+    with_deposit = replace(inp.portfolio, cash_usd=inp.cash_usd)
+    before = measure_drift(with_deposit, list(inp.targets), settings.drift)
     qty = {h.symbol: h.qty for h in inp.portfolio.holdings}
     cash = inp.cash_usd - inp.cash_to_raise_usd
     for trade in trades:

@@ -201,8 +201,8 @@ def replay_fills(fills: Iterable[Fill], method: LotMethod, as_of: date) -> LotBo
             last_buy[fill.symbol] = fill.on
             continue
         taken, left = relieve(lots, fill.qty)
-        gain = sum(((fill.price_usd - lot.cost_per_share_usd) * q for lot, q in taken), ZERO)
-        if gain < 0:
+        # The wash-sale rule looks at each lot: any lot sold at a loss counts.
+        if any(fill.price_usd < lot.cost_per_share_usd for lot, _ in taken):
             last_loss[fill.symbol] = fill.on
         book[fill.symbol] = left
     return LotBook({s: lots for s, lots in book.items() if lots}, last_buy, last_loss)

@@ -19,8 +19,9 @@ unreachable the plan still honours the rule and says which rule bound.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from rebalancer.domain.models import ZERO
@@ -29,11 +30,12 @@ from rebalancer.domain.settings import Strategy
 from rebalancer.domain.sizing import finalize, sell_cap
 
 BAND_PENALTY = 10.0  # per dollar outside a band: far above any tax rate
-CASH_PENALTY = 10.0
+CASH_PENALTY = 100.0  # the buffer matters more than a band: below it, orders fail
 TIE_BREAK = 1e-6  # per dollar traded: among equal plans, trade less
 BAND_MARGIN = 0.02  # aim this share of the band's width inside its edges
 TIME_LIMIT_S = 2.0
 FEASIBLE = 1e-9
+NEGLIGIBLE = 1e-5  # of the portfolio: a lot this small is folded into the next one
 
 
 @dataclass
@@ -126,7 +128,8 @@ def plan_tax_aware(inp: PlanningInput) -> Plan:
         bought = solution[sym.buy] if sym.buy is not None else 0.0
         if sold * scale >= 0.01 or bought * scale >= 0.01:
             value = Decimal(repr(max(0.0, sym.value - sold + bought) * scale))
-            desired[sym.name] = value.quantize(Decimal("0.01"))
+            # Round down: a sale a cent larger, a buy a cent smaller, never below the buffer.
+            desired[sym.name] = value.quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
     for group, (under, over) in slack.items():
         if solution[under] * scale > 0.01 or solution[over] * scale > 0.01:
             notes.append(_band_note(inp, group, symbols, solution[over] > solution[under]))
@@ -189,8 +192,13 @@ def _columns(
     value = float(inp.held_value_usd(symbol)) / scale
     sym = _Symbol(symbol, key, value)
     tradable = asset is not None and asset.tradable
+    whole = asset is not None and not asset.fractionable
+    share = float(price) / scale
     if group.alone and symbol == group.buyer:
         need, room = max(0.0, group.low - group.value), max(0.0, group.high - group.value)
+        if whole and need > 0:
+            # Whole shares: plan the cash for the share count that really reaches the band.
+            need = min(room, math.ceil(need / share - FEASIBLE) * share)
         sym.buy = model.var(spread + TIE_BREAK, room, lower=need)
     elif not group.alone and target is not None and _buyable(inp, symbol):
         sym.buy = model.var(spread + TIE_BREAK, 1e3)
@@ -200,6 +208,8 @@ def _columns(
     sym.capped_by = cap.rule if cap.qty < inp.held_qty(symbol) else None
     reach = max(0.0, value - group.low) if group.alone else value
     forced = max(0.0, value - group.high) if group.alone else 0.0
+    if whole and forced > 0:
+        forced = min(reach, math.ceil(forced / share - FEASIBLE) * share)
     segments = _segments(inp, symbol, price, cap.qty, scale)
     _ordered_segments(model, sym, segments, spread, reach, forced)
     if sym.buy is not None and sym.loss_segments:
@@ -233,7 +243,33 @@ def _segments(
         segments.append((float(shares * price) / scale, per_dollar, gain_share < 0))
     if reached < cap_qty:  # shares the lots do not explain: no known gain
         segments.append((float((cap_qty - reached) * price) / scale, 0.0, False))
-    return segments
+    return _merge_dust(segments)
+
+
+def _merge_dust(segments: list[tuple[float, float, bool]]) -> list[tuple[float, float, bool]]:
+    """Fold lots too small to matter into the next one (their tax per dollar averaged in).
+
+    A column of a millionth of the portfolio sits at the solver's tolerances, where the
+    relief-order rows can no longer tell full from empty.
+    """
+    merged: list[tuple[float, float, bool]] = []
+    carry = (0.0, 0.0, False)
+    for dollars, per_dollar, loss in segments:
+        size = carry[0] + dollars
+        blended = (carry[0] * carry[1] + dollars * per_dollar) / size if size else per_dollar
+        carry = (size, blended, carry[2] or loss)
+        if size >= NEGLIGIBLE:
+            merged.append(carry)
+            carry = (0.0, 0.0, False)
+    if carry[0] > 0:
+        if merged:
+            size, per_dollar, loss = merged[-1]
+            total = size + carry[0]
+            blended = (size * per_dollar + carry[0] * carry[1]) / total
+            merged[-1] = (total, blended, loss or carry[2])
+        else:
+            merged.append(carry)
+    return merged
 
 
 def _ordered_segments(
@@ -268,11 +304,11 @@ def _ordered_segments(
         last = per_dollar
     opened = None
     for before, run in itertools.pairwise(runs):
+        full = sum(model.upper[i] for i in before)
         if all(model.lower[i] >= model.upper[i] for i in before):
             continue  # the run before is forced full: this one is free to start
         # The run may hold anything only when the run before it is full.
         gate = model.var(0.0, 1.0, integer=True)
-        full = sum(model.upper[i] for i in before)
         model.row({**{i: 1.0 for i in before}, gate: -full}, 0.0, 1e30)
         model.row({**{i: 1.0 for i in run}, gate: -sum(model.upper[i] for i in run)}, -1e30, 0.0)
         if opened is not None:
