@@ -119,7 +119,7 @@ def bench_counts(broker: PaperBroker) -> list[str]:
     lines = ["## Requests per check_rebalance_drift (real adapters, counted at the source)"]
     for label, dry_run in (
         ("dry run, cold instance (asset cache empty)", True),
-        ("rebalance placing 4 orders (asset cache warm)", False),
+        ("rebalance with the default strategy (asset cache warm)", False),
         ("dry run, warm instance", True),
     ):
         broker.control("DELETE", f"/_paper/accounts/{account['id']}/counters")
