@@ -14,8 +14,11 @@ set_global_options(cpu=1, memory=512, max_instances=20)
 initialize_app()
 
 from rebalancer.entrypoints.callables import (  # noqa: E402
+    cancel_plan,
     check_rebalance_drift,
+    execute_plan,
     execute_trade,
+    get_plan,
     get_settings,
     get_targets,
     link_broker,
@@ -24,10 +27,15 @@ from rebalancer.entrypoints.callables import (  # noqa: E402
     unlink_broker,
     update_settings,
 )
+from rebalancer.entrypoints.tasks import execute_plan_task  # noqa: E402
 
 __all__ = [
+    "cancel_plan",
     "check_rebalance_drift",
+    "execute_plan",
+    "execute_plan_task",
     "execute_trade",
+    "get_plan",
     "get_settings",
     "get_targets",
     "link_broker",

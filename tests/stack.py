@@ -42,6 +42,10 @@ def stack() -> Stack:
                 "propose_plan",
                 "update_settings",
                 "get_settings",
+                "execute_plan",
+                "cancel_plan",
+                "get_plan",
+                "execute_plan_task",
             }
         )
     except StackMissing as missing:

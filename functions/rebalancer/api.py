@@ -189,6 +189,10 @@ class UpdateSettingsRequest(Request):
     short_term_tax_rate: Rate | None = None
     long_term_tax_rate: Rate | None = None
     tax_limit_usd: Annotated[Number, _non_negative(MAX_NOTIONAL_USD)] | None = None
+    order_type: Literal["market", "limit"] | None = None
+    limit_buffer_bps: Annotated[Number, _non_negative(Decimal(1_000))] | None = None
+    fill_wait_seconds: Annotated[Number, _non_negative(Decimal(300))] | None = None
+    unfilled_orders: Literal["cancel", "keep"] | None = None
 
     @model_validator(mode="after")
     def _no_nulls(self) -> UpdateSettingsRequest:
@@ -204,6 +208,22 @@ class UpdateSettingsRequest(Request):
         """
         sent = self.model_dump(exclude_unset=True)
         return {k: float(v) if isinstance(v, Decimal) else v for k, v in sent.items()}
+
+
+PlanId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9]{1,40}$")]
+
+
+class PlanRequest(Request):
+    """`execute_plan`, `cancel_plan`, `get_plan`: one of the caller's plans."""
+
+    plan_id: PlanId
+
+
+class PlanTask(Request):
+    """The body of an `execute_plan_task`: whose plan, which plan."""
+
+    uid: Annotated[StrictStr, Field(min_length=1, max_length=128)]
+    plan_id: PlanId
 
 
 class EmptyRequest(Request):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from datetime import UTC, datetime
 
 from rebalancer import config
@@ -19,6 +20,10 @@ class SystemClock:
     def now(self) -> datetime:
         """The current time."""
         return datetime.now(UTC)
+
+    def sleep(self, seconds: float) -> None:
+        """Wait."""
+        time.sleep(seconds)
 
 
 def project_id() -> str:
@@ -40,6 +45,7 @@ def ports() -> Ports:
 
             from rebalancer.adapters.alpaca_broker import AlpacaConnector
             from rebalancer.adapters.firestore_store import FirestoreStore
+            from rebalancer.adapters.task_queue import CloudTaskQueue
             from rebalancer.adapters.vault import FernetVault
 
             _ports = Ports(
@@ -50,5 +56,6 @@ def ports() -> Ports:
                 ),
                 vault=FernetVault(config.BROKER_CREDENTIALS_KEY.value),
                 clock=SystemClock(),
+                tasks=CloudTaskQueue(),
             )
         return _ports

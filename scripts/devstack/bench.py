@@ -90,6 +90,7 @@ def bench_counts(broker: PaperBroker) -> list[str]:
 
     from rebalancer.adapters.alpaca_broker import AlpacaConnector
     from rebalancer.adapters.firestore_store import FirestoreStore
+    from rebalancer.adapters.task_queue import CloudTaskQueue
     from rebalancer.adapters.vault import FernetVault
     from rebalancer.bootstrap import SystemClock
     from rebalancer.domain.models import Target
@@ -106,6 +107,7 @@ def bench_counts(broker: PaperBroker) -> list[str]:
         AlpacaConnector(broker.url),
         FernetVault(Fernet.generate_key().decode()),
         SystemClock(),
+        CloudTaskQueue(),
     )
     account = broker.new_account(DEMO_CASH_USD)
     broker.seed_lots(account["id"], DEMO_LOTS)

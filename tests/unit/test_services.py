@@ -9,9 +9,11 @@ from rebalancer.adapters.in_memory import (
     InMemoryBroker,
     InMemoryConnector,
     InMemoryStore,
+    InMemoryTaskQueue,
     PlainVault,
 )
 from rebalancer.domain.errors import (
+    BrokerRejected,
     BrokerUnavailable,
     InvalidInput,
     NoBrokerLinked,
@@ -40,7 +42,9 @@ def make(cash: str = "1000", **qty: str) -> tuple[Ports, InMemoryStore, InMemory
     broker.assets["BRK.A"] = AssetInfo("BRK.A", True, False)
     broker.assets["DEAD"] = AssetInfo("DEAD", False, False)
     store = InMemoryStore()
-    ports = Ports(store, InMemoryConnector({"key": broker}), PlainVault(), FixedClock())
+    ports = Ports(
+        store, InMemoryConnector({"key": broker}), PlainVault(), FixedClock(), InMemoryTaskQueue()
+    )
     link_broker(UID, BrokerCredentials("key", "secret"), ports)
     store.targets[UID] = list(TARGETS)
     return ports, store, broker
@@ -132,24 +136,26 @@ def test_a_broker_outage_while_reading_writes_nothing() -> None:
     assert UID not in store.drift_logs and UID not in store.history
 
 
-def test_a_failed_order_is_recorded_and_the_rest_go_on() -> None:
+def test_a_refused_order_is_recorded_and_the_rest_go_on() -> None:
     ports, store, broker = make("30000", SPY="100", QQQ="50", TLT="100", GLD="40")
-    real_submit = broker.submit_order
-    calls = []
-
-    def fail_first(intent):
-        calls.append(intent)
-        if len(calls) == 1:
-            raise BrokerUnavailable("broker error 500", status=500)
-        return real_submit(intent)
-
-    broker.submit_order = fail_first  # type: ignore[method-assign]
+    broker.fail_submit.append(
+        BrokerRejected("asset SPY is halted", status=422, broker_code=40010001)
+    )
     result = check_drift(UID, ports, dry_run=False)
-    assert result.orders[0].status == "failed" and "500" in (result.orders[0].error or "")
-    assert len(calls) == len(result.orders) > 1  # every later leg was still tried
-    assert any(o.placed for o in result.orders[1:])
-    assert all(o.placed or o.error for o in result.orders)
+    assert result.orders[0].status == "failed" and result.orders[0].error == "asset SPY is halted"
+    assert len(broker.orders) == len(result.orders) - 1  # every later leg was still sent
+    assert all(o.placed for o in result.orders[1:])
     assert store.history[UID][result.plan_id]["status"] == "completed_adjusted"
+
+
+def test_a_500_is_retried_after_looking_the_order_up_and_never_doubles_it() -> None:
+    ports, store, broker = make("30000", SPY="100", QQQ="50", TLT="100", GLD="40")
+    broker.fail_submit.append(BrokerUnavailable("broker error 500", status=500))
+    result = check_drift(UID, ports, dry_run=False)
+    assert all(o.status == "filled" for o in result.orders)
+    ids = [o.client_order_id for o in broker.orders]
+    assert len(ids) == len(set(ids)) == len(result.orders)
+    assert ports.clock.slept > 0  # it backed off before the retry
 
 
 def test_execute_trade_checks_assets_and_the_kill_switch_before_the_broker() -> None:

@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,12 @@ from rebalancer.domain.errors import (
 )
 from rebalancer.domain.models import ZERO, AssetInfo, OrderIntent, OrderResult, Side
 from rebalancer.domain.tax import Fill
-from rebalancer.service.ports import BrokerAccount, BrokerCredentials, BrokerPosition
+from rebalancer.service.ports import (
+    BrokerAccount,
+    BrokerCredentials,
+    BrokerPosition,
+    MarketClock,
+)
 
 if TYPE_CHECKING:
     from alpaca.common.rest import RESTClient
@@ -186,6 +192,34 @@ class AlpacaBroker:
             body["client_order_id"] = intent.client_order_id
         return order_result(_call(lambda: self.trading.post("/orders", body)))
 
+    def get_clock(self) -> MarketClock:
+        """The market clock."""
+        raw = _call(lambda: self.trading.get("/clock"))
+        return MarketClock(bool(raw["is_open"]), datetime.fromisoformat(str(raw["next_open"])))
+
+    def get_order(self, order_id: str) -> OrderResult:
+        """One order by the broker's id."""
+        return order_result(_call(lambda: self.trading.get(f"/orders/{quote(order_id, safe='')}")))
+
+    def find_order(self, client_order_id: str) -> OrderResult | None:
+        """The order with this client order id, or None when the broker has none."""
+        params = {"client_order_id": client_order_id}
+        try:
+            raw = _call(partial(self.trading.get, "/orders:by_client_order_id", params))
+        except BrokerRejected as error:
+            if error.status == 404:
+                return None
+            raise
+        return order_result(raw)
+
+    def cancel_order(self, order_id: str) -> None:
+        """Cancel an open order; one already finished (422) is left as it is."""
+        try:
+            _call(lambda: self.trading.delete(f"/orders/{quote(order_id, safe='')}"))
+        except BrokerRejected as error:
+            if error.status not in {404, 422}:
+                raise
+
     def get_fills(self) -> list[Fill]:
         """Every FILL activity, oldest first, following `page_token` through the pages.
 
@@ -249,12 +283,22 @@ def _call(request: Callable[[], Any]) -> Any:
     try:
         return request()
     except APIError as error:
-        raise broker_error(error.status_code, str(error)) from None
+        raise broker_error(error.status_code, str(error), _reset_after(error)) from None
     except requests.RequestException as error:
         raise BrokerUnavailable(f"broker unreachable: {type(error).__name__}") from None
 
 
-def broker_error(status: int | None, body: str) -> BrokerError:
+def _reset_after(error: Any) -> float | None:
+    """Seconds until the rate limit resets, from `X-Ratelimit-Reset` (epoch seconds)."""
+    response = getattr(error, "response", None)
+    reset = response.headers.get("X-Ratelimit-Reset") if response is not None else None
+    try:
+        return max(0.0, float(reset) - time.time()) if reset else None
+    except ValueError:
+        return None
+
+
+def broker_error(status: int | None, body: str, retry_after_s: float | None = None) -> BrokerError:
     """The domain error for an HTTP error answer (the body may not be JSON)."""
     code: int | None = None
     message = body[:200]
@@ -267,7 +311,12 @@ def broker_error(status: int | None, body: str) -> BrokerError:
     if status == 401:
         return BrokerAuthFailed(f"broker refused the credentials: {message}", status=status)
     if status == 429:
-        return BrokerRateLimited(f"broker rate limit: {message}", status=status, broker_code=code)
+        return BrokerRateLimited(
+            f"broker rate limit: {message}",
+            status=status,
+            broker_code=code,
+            retry_after_s=retry_after_s,
+        )
     if status is None or status >= 500:
         return BrokerUnavailable(f"broker error {status}: {message}", status=status)
     return BrokerRejected(message, status=status, broker_code=code)

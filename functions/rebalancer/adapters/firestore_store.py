@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 import string
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from rebalancer.domain.models import Target
 from rebalancer.domain.risk import KillSwitch
 from rebalancer.domain.settings import UserSettings, settings_from_document
+from rebalancer.service.leases import begin_execution, holder_check
 from rebalancer.service.ports import BrokerLink
 
 if TYPE_CHECKING:
@@ -161,6 +162,78 @@ class FirestoreStore:
     def add_history(self, uid: str, history_id: str, entry: Mapping[str, Any]) -> None:
         """Write one rebalance-history entry."""
         self._user(uid).collection("rebalanceHistory").document(history_id).set(dict(entry))
+
+    def start_execution(
+        self, uid: str, plan_id: str, executor: str, now: datetime, lease_s: float
+    ) -> dict[str, Any]:
+        """Take the user's execution lease and mark the plan executing, in one transaction."""
+        from google.cloud import firestore
+
+        plan_ref = self._user(uid).collection("rebalanceHistory").document(plan_id)
+        lease_ref = self._user(uid).collection("leases").document("execution")
+
+        @firestore.transactional
+        def start(transaction: Transaction) -> dict[str, Any]:
+            plan = plan_ref.get(transaction=transaction)
+            lease = lease_ref.get(transaction=transaction)
+
+            def write(plan_doc: dict[str, Any], lease_doc: dict[str, Any]) -> None:
+                transaction.set(plan_ref, plan_doc, merge=True)
+                transaction.set(lease_ref, lease_doc)
+
+            return begin_execution(
+                plan.to_dict() if plan.exists else None,
+                lease.to_dict() if lease.exists else None,
+                plan_id,
+                executor,
+                now,
+                lease_s,
+                write,
+            )
+
+        result: dict[str, Any] = start(self.client.transaction())
+        return result
+
+    def save_execution(
+        self,
+        uid: str,
+        plan_id: str,
+        executor: str,
+        changes: Mapping[str, Any],
+        now: datetime,
+        lease_s: float,
+        *,
+        release: bool = False,
+    ) -> None:
+        """Write execution progress while holding the lease (renewed, or released)."""
+        from google.cloud import firestore
+
+        plan_ref = self._user(uid).collection("rebalanceHistory").document(plan_id)
+        lease_ref = self._user(uid).collection("leases").document("execution")
+
+        @firestore.transactional
+        def save(transaction: Transaction) -> None:
+            plan = plan_ref.get(transaction=transaction).to_dict() or {}
+            holder_check(plan, executor)
+            until = None if release else now + timedelta(seconds=lease_s)
+            transaction.set(
+                plan_ref,
+                {
+                    **changes,
+                    "lease_holder": None if release else executor,
+                    "lease_expires_at": until,
+                    "updated_at": now,
+                },
+                merge=True,
+            )
+            if release:
+                transaction.delete(lease_ref)
+            else:
+                transaction.set(
+                    lease_ref, {"plan_id": plan_id, "holder": executor, "expires_at": until}
+                )
+
+        save(self.client.transaction())
 
     def get_history(self, uid: str, history_id: str) -> dict[str, Any] | None:
         """One rebalance-history entry, or None."""

@@ -7,7 +7,7 @@ import itertools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +16,14 @@ from rebalancer.domain.models import ZERO, AssetInfo, OrderIntent, OrderResult, 
 from rebalancer.domain.risk import KillSwitch
 from rebalancer.domain.settings import UserSettings, settings_from_document, settings_to_document
 from rebalancer.domain.tax import Fill
-from rebalancer.service.ports import BrokerAccount, BrokerCredentials, BrokerLink, BrokerPosition
+from rebalancer.service.leases import begin_execution, holder_check
+from rebalancer.service.ports import (
+    BrokerAccount,
+    BrokerCredentials,
+    BrokerLink,
+    BrokerPosition,
+    MarketClock,
+)
 
 
 @dataclass
@@ -30,6 +37,8 @@ class InMemoryStore:
     drift_logs: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     history: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     kill_switch_reads: int = 0
+    leases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    saves: int = 0
     _ids: Iterable[int] = field(default_factory=itertools.count)
 
     def get_targets(self, uid: str) -> list[Target]:
@@ -89,6 +98,48 @@ class InMemoryStore:
         """Store a history entry."""
         self.history.setdefault(uid, {})[history_id] = dict(entry)
 
+    def start_execution(
+        self, uid: str, plan_id: str, executor: str, now: datetime, lease_s: float
+    ) -> dict[str, Any]:
+        """Take the lease as the Firestore adapter does (a dict stands in for the document)."""
+        plans = self.history.setdefault(uid, {})
+
+        def write(plan_doc: dict[str, Any], lease_doc: dict[str, Any]) -> None:
+            plans[plan_id] = {**plans[plan_id], **plan_doc}
+            self.leases[uid] = lease_doc
+
+        return begin_execution(
+            plans.get(plan_id), self.leases.get(uid), plan_id, executor, now, lease_s, write
+        )
+
+    def save_execution(
+        self,
+        uid: str,
+        plan_id: str,
+        executor: str,
+        changes: Mapping[str, Any],
+        now: datetime,
+        lease_s: float,
+        *,
+        release: bool = False,
+    ) -> None:
+        """Write progress while holding the lease."""
+        plan = self.history[uid][plan_id]
+        holder_check(plan, executor)
+        until = None if release else now + timedelta(seconds=lease_s)
+        holder = None if release else executor
+        self.history[uid][plan_id] = {
+            **plan,
+            **changes,
+            "lease_holder": holder,
+            "lease_expires_at": until,
+        }
+        self.saves += 1
+        if release:
+            self.leases.pop(uid, None)
+        else:
+            self.leases[uid] = {"plan_id": plan_id, "holder": executor, "expires_at": until}
+
     def get_history(self, uid: str, history_id: str) -> dict[str, Any] | None:
         """One history entry, or None."""
         entry = self.history.get(uid, {}).get(history_id)
@@ -105,9 +156,13 @@ class InMemoryBroker:
     assets: dict[str, AssetInfo] = field(default_factory=dict)
     orders: list[OrderIntent] = field(default_factory=list)
     fail_next: list[BrokerError] = field(default_factory=list)
+    fail_submit: list[BrokerError] = field(default_factory=list)
     account_number: str = "PA0000000001"
     fills: list[Fill] = field(default_factory=list)
     today: date = date(2026, 11, 20)
+    market_open: bool = True
+    next_open: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 14, 30, tzinfo=UTC))
+    placed: dict[str, OrderResult] = field(default_factory=dict)
 
     def _maybe_fail(self) -> None:
         if self.fail_next:
@@ -145,6 +200,8 @@ class InMemoryBroker:
     def submit_order(self, intent: OrderIntent) -> OrderResult:
         """Fill at once, or raise the queued failure, or refuse what cash cannot cover."""
         self._maybe_fail()
+        if self.fail_submit:
+            raise self.fail_submit.pop(0)
         price = self.prices_usd[intent.symbol]
         qty = intent.qty if intent.qty is not None else (intent.notional_usd or ZERO) / price
         held = self.qty.get(intent.symbol, ZERO)
@@ -155,9 +212,11 @@ class InMemoryBroker:
         sign = 1 if intent.side is Side.BUY else -1
         self.qty[intent.symbol] = held + sign * qty
         self.cash_usd -= sign * qty * price
+        if intent.client_order_id in self.placed:
+            raise BrokerRejected("client_order_id must be unique", status=422, broker_code=40010001)
         self.orders.append(intent)
         self.fills.append(Fill(intent.symbol, intent.side, qty, price, self.today, len(self.fills)))
-        return OrderResult(
+        result = OrderResult(
             symbol=intent.symbol,
             side=intent.side,
             qty=intent.qty,
@@ -168,6 +227,26 @@ class InMemoryBroker:
             filled_qty=qty,
             filled_avg_price_usd=price,
         )
+        if intent.client_order_id:
+            self.placed[intent.client_order_id] = result
+        return result
+
+    def get_clock(self) -> MarketClock:
+        """Open or closed, as set."""
+        return MarketClock(self.market_open, self.next_open)
+
+    def get_order(self, order_id: str) -> OrderResult:
+        """An order placed here, by id."""
+        self._maybe_fail()
+        return next(o for o in self.placed.values() if o.order_id == order_id)
+
+    def find_order(self, client_order_id: str) -> OrderResult | None:
+        """An order placed here, by client order id."""
+        self._maybe_fail()
+        return self.placed.get(client_order_id)
+
+    def cancel_order(self, order_id: str) -> None:
+        """Orders here fill at once: nothing is left to cancel."""
 
 
 @dataclass
@@ -209,7 +288,29 @@ class FixedClock:
     """A clock that says what it is told."""
 
     at: datetime = field(default_factory=lambda: datetime(2026, 11, 20, 15, 0, tzinfo=UTC))
+    slept: float = 0.0
 
     def now(self) -> datetime:
         """The set time."""
         return self.at
+
+    def sleep(self, seconds: float) -> None:
+        """Advance the clock instead of waiting."""
+        self.at += timedelta(seconds=seconds)
+        self.slept += seconds
+
+
+@dataclass
+class InMemoryTaskQueue:
+    """Records enqueued tasks; a task id is accepted once, as Cloud Tasks does."""
+
+    tasks: dict[str, tuple[str, dict[str, Any], datetime]] = field(default_factory=dict)
+
+    def enqueue(
+        self, function: str, data: Mapping[str, Any], task_id: str, run_at: datetime
+    ) -> bool:
+        """Keep the task; False when its id was seen before."""
+        if task_id in self.tasks:
+            return False
+        self.tasks[task_id] = (function, dict(data), run_at)
+        return True

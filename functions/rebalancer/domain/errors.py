@@ -87,10 +87,18 @@ class BrokerError(RebalancerError):
 
     code = "unavailable"
 
-    def __init__(self, message: str, *, status: int | None = None, broker_code: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        broker_code: int | None = None,
+        retry_after_s: float | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.broker_code = broker_code
+        self.retry_after_s = retry_after_s
 
 
 class BrokerRejected(BrokerError):

@@ -109,6 +109,9 @@ class PlannedTrade:
     estimated_tax_usd: Decimal
     drift_removed_percent: Decimal
     reason: str
+    fractionable: bool = True
+    crypto: bool = False
+    drift_percent: Decimal = ZERO
 
     @property
     def tax_per_drift_point_usd(self) -> Decimal | None:

@@ -31,6 +31,23 @@ class BandTarget(StrEnum):
 
 
 @dataclass(frozen=True)
+class ExecutionSettings:
+    """How plans are executed.
+
+    Defaults: market orders (limit orders at the latest price +/- 10 bp when chosen),
+    wait up to 20 s for fills polling every 0.5 s, cancel what is still open at the end
+    of the window, 4 attempts at a broker request that got a 429 or a 5xx.
+    """
+
+    order_type: str = "market"
+    limit_buffer_bps: Decimal = Decimal(10)
+    fill_wait_s: float = 20.0
+    poll_s: float = 0.5
+    unfilled_orders: str = "cancel"
+    max_attempts: int = 4
+
+
+@dataclass(frozen=True)
 class UserSettings:
     """The preferences the planner and the drift check use.
 
@@ -45,6 +62,7 @@ class UserSettings:
     band_target: BandTarget = BandTarget.EDGE
     costs: CostModel = field(default_factory=CostModel)
     tax: TaxSettings = field(default_factory=TaxSettings)
+    execution: ExecutionSettings = field(default_factory=ExecutionSettings)
 
     @property
     def min_trade_usd(self) -> Decimal:
@@ -100,6 +118,14 @@ def settings_from_document(data: Mapping[str, object]) -> UserSettings:
             ),
             tax_limit_usd=None if limit is None else _decimal(limit, Decimal(0)),
         ),
+        execution=ExecutionSettings(
+            order_type="limit" if data.get("order_type") == "limit" else "market",
+            limit_buffer_bps=_decimal(data.get("limit_buffer_bps"), d.execution.limit_buffer_bps),
+            fill_wait_s=float(
+                _decimal(data.get("fill_wait_seconds"), Decimal(str(d.execution.fill_wait_s)))
+            ),
+            unfilled_orders="keep" if data.get("unfilled_orders") == "keep" else "cancel",
+        ),
     )
 
 
@@ -123,4 +149,8 @@ def settings_to_document(settings: UserSettings) -> dict[str, object]:
         "short_term_tax_rate": float(tax.short_term_rate),
         "long_term_tax_rate": float(tax.long_term_rate),
         "tax_limit_usd": None if tax.tax_limit_usd is None else float(tax.tax_limit_usd),
+        "order_type": settings.execution.order_type,
+        "limit_buffer_bps": float(settings.execution.limit_buffer_bps),
+        "fill_wait_seconds": settings.execution.fill_wait_s,
+        "unfilled_orders": settings.execution.unfilled_orders,
     }

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from rebalancer.domain.drift import measure_drift
+from rebalancer.domain.drift import DriftReport, measure_drift
 from rebalancer.domain.models import ZERO, Holding, Portfolio, Side
 from rebalancer.domain.orders import round_qty
 from rebalancer.domain.plan import Plan, PlannedTrade, PlanningInput, PlanNote
@@ -352,6 +352,8 @@ def _trade(
         estimated_tax_usd=realized.estimated_tax_usd if realized else ZERO,
         drift_removed_percent=ZERO,
         reason=reason,
+        fractionable=inp.assets[symbol].fractionable,
+        crypto=inp.assets[symbol].asset_class == "crypto",
     )
 
 
@@ -413,7 +415,7 @@ def _plan(
         row.symbol: abs(row.drift_percent) - after_drift.get(row.symbol, ZERO)
         for row in before.assets
     }
-    scored = tuple(_with_drift_removed(inp, t, change) for t in trades)
+    scored = tuple(_with_drift_removed(inp, t, change, before) for t in trades)
     limit = settings.tax.tax_limit_usd
     tax = sum((t.estimated_tax_usd for t in scored), ZERO)
     if limit is not None and tax > limit:
@@ -436,9 +438,13 @@ def _plan(
 
 
 def _with_drift_removed(
-    inp: PlanningInput, trade: PlannedTrade, change: Mapping[str, Decimal]
+    inp: PlanningInput, trade: PlannedTrade, change: Mapping[str, Decimal], inp_before: DriftReport
 ) -> PlannedTrade:
     target = inp.target_of(trade.symbol)
     group = target.symbol if target else trade.symbol
     removed = change.get(group, ZERO)
-    return PlannedTrade(**{**trade.__dict__, "drift_removed_percent": max(ZERO, removed)})
+    before = next((r for r in inp_before.assets if r.symbol == group), None)
+    drift = before.drift_percent if before else ZERO
+    return PlannedTrade(
+        **{**trade.__dict__, "drift_removed_percent": max(ZERO, removed), "drift_percent": drift}
+    )

@@ -14,7 +14,7 @@ from rebalancer.domain.models import OrderIntent, OrderType, Side, Target, TimeI
 from rebalancer.domain.settings import Strategy
 from rebalancer.entrypoints import responses
 from rebalancer.entrypoints.errors import answer
-from rebalancer.service import drift_check, linking, planning, trading
+from rebalancer.service import drift_check, linking, planning, plans, trading
 from rebalancer.service import settings as settings_service
 from rebalancer.service import targets as targets_service
 from rebalancer.service.ports import BrokerCredentials
@@ -148,5 +148,39 @@ def get_settings(req: Request) -> dict[str, Any]:
     def run(uid: str, data: Any) -> dict[str, Any]:
         api.parse(api.EmptyRequest, data)
         return responses.settings(settings_service.get_settings(uid, ports()))
+
+    return answer(req, run)
+
+
+@https_fn.on_call(**WITH_KEY)
+def execute_plan(req: Request) -> dict[str, Any]:
+    """Execute one of the caller's proposed plans; returns the plan with its orders."""
+
+    def run(uid: str, data: Any) -> dict[str, Any]:
+        body = api.parse(api.PlanRequest, data)
+        result = plans.run_plan(uid, body.plan_id, ports())
+        return responses.plan_document(body.plan_id, result.record)
+
+    return answer(req, run)
+
+
+@https_fn.on_call(**WITH_KEY)
+def cancel_plan(req: Request) -> dict[str, Any]:
+    """Cancel one of the caller's plans (and its open orders)."""
+
+    def run(uid: str, data: Any) -> dict[str, Any]:
+        body = api.parse(api.PlanRequest, data)
+        return responses.plan_document(body.plan_id, plans.cancel_plan(uid, body.plan_id, ports()))
+
+    return answer(req, run)
+
+
+@https_fn.on_call(**WITH_KEY)
+def get_plan(req: Request) -> dict[str, Any]:
+    """One of the caller's plans, with its legs and orders."""
+
+    def run(uid: str, data: Any) -> dict[str, Any]:
+        body = api.parse(api.PlanRequest, data)
+        return responses.plan_document(body.plan_id, plans.get_plan(uid, body.plan_id, ports()))
 
     return answer(req, run)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -93,3 +95,24 @@ def proposal(result: Proposal) -> dict[str, Any]:
 def settings(value: UserSettings) -> dict[str, Any]:
     """The user's preferences, every field with its current value."""
     return settings_to_document(value)
+
+
+INTERNAL_FIELDS = {"lease_holder", "lease_expires_at"}
+
+
+def plan_document(plan_id: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored plan as JSON: timestamps as ISO strings, lease bookkeeping left out."""
+    return {
+        "plan_id": plan_id,
+        **_json({k: v for k, v in record.items() if k not in INTERNAL_FIELDS}),
+    }
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json(v) for v in value]
+    return value

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from rebalancer.domain.errors import NoBrokerLinked
-from rebalancer.service.ports import Broker, BrokerConnector, Clock, Store, Vault
+from rebalancer.service.ports import Broker, BrokerConnector, Clock, Store, TaskQueue, Vault
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -26,6 +26,7 @@ class Ports:
     connector: BrokerConnector
     vault: Vault
     clock: Clock
+    tasks: TaskQueue
 
 
 def open_broker(uid: str, ports: Ports) -> Broker:

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 
 from rebalancer.domain.drift import DriftReport, measure_drift
 from rebalancer.domain.errors import PreconditionFailed
+from rebalancer.domain.execution import Leg, PlanStatus
 from rebalancer.domain.models import OrderResult
 from rebalancer.domain.plan import Plan
 from rebalancer.domain.strategies import build_plan
 from rebalancer.service import records
 from rebalancer.service.context import Ports
+from rebalancer.service.execution import execute_plan
 from rebalancer.service.market import planning_input, read_market, read_user, trading_day
-from rebalancer.service.trading import place_trades
 
 
 @dataclass(frozen=True)
@@ -52,15 +53,39 @@ def check_drift(uid: str, ports: Ports, *, dry_run: bool) -> DriftCheckResult:
         ports.store.record_check(uid, drift_log_id, log, None, None)
         return DriftCheckResult(report, None, (), dry_run, drift_log_id, None, message)
 
-    plan = build_plan(planning_input(user, market, trading_day(now)))
+    inp = planning_input(user, market, trading_day(now))
+    plan = build_plan(inp)
     plan_id = ports.store.new_id()
-    orders = place_trades(plan.trades, user.broker, ports.store, plan_id)
-    history = records.rebalance_history(plan, orders, now, drift_log_id, "Drift trigger")
+    history = {**records.proposed(plan, now, "Drift trigger", inp), "drift_log_id": drift_log_id}
     ports.store.record_check(
         uid, drift_log_id, records.drift_log(report, now, dry_run, plan_id), plan_id, history
     )
-    return DriftCheckResult(
-        report, plan, orders, dry_run, drift_log_id, plan_id, records.outcome(orders)
+    if not plan.trades:
+        message = records.outcome(())
+        return DriftCheckResult(report, plan, (), dry_run, drift_log_id, plan_id, message)
+    run = execute_plan(uid, plan_id, ports)
+    orders = tuple(leg_result(leg) for leg in run.legs)
+    message = (
+        "Rebalancing queued for the market open"
+        if run.status is PlanStatus.QUEUED
+        else records.outcome(orders)
+    )
+    return DriftCheckResult(report, plan, orders, dry_run, drift_log_id, plan_id, message)
+
+
+def leg_result(leg: Leg) -> OrderResult:
+    """A leg as the order result the drift check's answer has always listed."""
+    return OrderResult(
+        symbol=leg.symbol,
+        side=leg.side,
+        qty=leg.order_qty,
+        notional_usd=None,
+        status=leg.status.value,
+        order_id=leg.order_id,
+        client_order_id=leg.client_order_id,
+        filled_qty=leg.filled_qty,
+        filled_avg_price_usd=leg.filled_avg_price_usd,
+        error=leg.error,
     )
 
 

@@ -51,6 +51,14 @@ class BrokerPosition:
 
 
 @dataclass(frozen=True)
+class MarketClock:
+    """Whether the market is open, and when it next opens."""
+
+    is_open: bool
+    next_open: datetime
+
+
+@dataclass(frozen=True)
 class BrokerLink:
     """A user's stored broker connection; `sealed_credentials` is encrypted."""
 
@@ -80,6 +88,18 @@ class Broker(Protocol):
 
     def get_fills(self) -> list[Fill]:
         """Every FILL activity of the account (where tax lots come from)."""
+
+    def get_clock(self) -> MarketClock:
+        """The market clock."""
+
+    def get_order(self, order_id: str) -> OrderResult:
+        """One order by the broker's id."""
+
+    def find_order(self, client_order_id: str) -> OrderResult | None:
+        """The order with this client order id, or None when the broker has none."""
+
+    def cancel_order(self, order_id: str) -> None:
+        """Cancel an open order (a finished one is left as it is)."""
 
 
 class BrokerConnector(Protocol):
@@ -145,9 +165,50 @@ class Store(Protocol):
     def get_history(self, uid: str, history_id: str) -> dict[str, Any] | None:
         """One rebalance-history entry, or None."""
 
+    def start_execution(
+        self, uid: str, plan_id: str, executor: str, now: datetime, lease_s: float
+    ) -> dict[str, Any]:
+        """Take the user's execution lease and mark the plan executing, in one transaction.
+
+        Returns the plan as stored; a finished plan is returned untouched.
+
+        Raises:
+            NotFound: No such plan for this user.
+            ConcurrentExecution: Another executor holds an unexpired lease.
+        """
+
+    def save_execution(
+        self,
+        uid: str,
+        plan_id: str,
+        executor: str,
+        changes: Mapping[str, Any],
+        now: datetime,
+        lease_s: float,
+        *,
+        release: bool = False,
+    ) -> None:
+        """Write execution progress while holding the lease (renewed, or released).
+
+        Raises:
+            ConcurrentExecution: The lease was lost to another executor.
+        """
+
 
 class Clock(Protocol):
     """The time, as an argument."""
 
     def now(self) -> datetime:
         """The current time, timezone-aware (UTC)."""
+
+    def sleep(self, seconds: float) -> None:
+        """Wait (the engine's only way to wait, so that tests need not)."""
+
+
+class TaskQueue(Protocol):
+    """Cloud Tasks, seen from the services."""
+
+    def enqueue(
+        self, function: str, data: Mapping[str, Any], task_id: str, run_at: datetime
+    ) -> bool:
+        """Schedule `function(data)` at `run_at`; False when that task id already exists."""

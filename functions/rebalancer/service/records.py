@@ -107,6 +107,9 @@ def planned_trade(trade: PlannedTrade) -> dict[str, Any]:
         "drift_removed_percent": pct(trade.drift_removed_percent),
         "tax_per_drift_point": None if per_point is None else usd(per_point),
         "reason": trade.reason,
+        "fractionable": trade.fractionable,
+        "crypto": trade.crypto,
+        "drift_percent": pct(trade.drift_percent),
     }
 
 

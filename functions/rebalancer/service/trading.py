@@ -1,18 +1,17 @@
-"""Use case: place orders, each behind a fresh kill-switch check, and one-off trades."""
+"""Use case: one-off trades, behind the kill-switch; and the kill-switch read itself."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 
 from rebalancer.domain.errors import BrokerError, InvalidInput, TradingDisabled
+from rebalancer.domain.execution import client_order_id
 from rebalancer.domain.models import OrderIntent, OrderResult
 from rebalancer.domain.orders import is_fractional
-from rebalancer.domain.plan import PlannedTrade
 from rebalancer.domain.risk import UNREADABLE
 from rebalancer.service import records
 from rebalancer.service.context import Ports, open_broker
-from rebalancer.service.ports import Broker, Store
+from rebalancer.service.ports import Store
 
 
 def kill_switch_refusal(store: Store) -> str | None:
@@ -21,37 +20,6 @@ def kill_switch_refusal(store: Store) -> str | None:
         return store.read_kill_switch().refusal
     except Exception:  # any failure to read must fail closed
         return UNREADABLE
-
-
-def client_order_id(plan_id: str, leg: int) -> str:
-    """The deterministic broker id of a plan's leg (Alpaca allows 128 characters; we use 48)."""
-    return f"rb-{plan_id[:40]}-{leg:02d}"
-
-
-def place_trades(
-    trades: Sequence[PlannedTrade], broker: Broker, store: Store, plan_id: str
-) -> tuple[OrderResult, ...]:
-    """Place trades in order; the kill-switch is read before every one.
-
-    A refused or failed order is recorded with its reason and the rest go on.
-    """
-    results: list[OrderResult] = []
-    for leg, trade in enumerate(trades):
-        intent = OrderIntent(
-            trade.symbol, trade.side, qty=trade.qty, client_order_id=client_order_id(plan_id, leg)
-        )
-        results.append(_place(intent, broker, store))
-    return tuple(results)
-
-
-def _place(intent: OrderIntent, broker: Broker, store: Store) -> OrderResult:
-    refusal = kill_switch_refusal(store)
-    if refusal is not None:
-        return _unplaced(intent, "refused", refusal)
-    try:
-        return broker.submit_order(intent)
-    except BrokerError as error:
-        return _unplaced(intent, "failed", error.message)
 
 
 def _unplaced(intent: OrderIntent, status: str, reason: str) -> OrderResult:

@@ -1,0 +1,196 @@
+"""Execution rules: a plan's and a leg's life, order ids, buy sizing after the sells, backoff.
+
+Pure: the engine in `rebalancer.service.execution` asks these functions what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from rebalancer.domain.models import ZERO, Side
+from rebalancer.domain.orders import round_qty
+
+MAX_CLIENT_ORDER_ID = 48
+
+
+class PlanStatus(StrEnum):
+    """Where a plan is in its life."""
+
+    PROPOSED = "proposed"
+    QUEUED = "queued"
+    EXECUTING = "executing"
+    COMPLETED_SUCCESS = "completed_success"
+    COMPLETED_ADJUSTED = "completed_adjusted"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        """True once the plan can change no more."""
+        return self in FINISHED
+
+
+FINISHED = {
+    PlanStatus.COMPLETED_SUCCESS,
+    PlanStatus.COMPLETED_ADJUSTED,
+    PlanStatus.FAILED,
+    PlanStatus.CANCELLED,
+}
+TRANSITIONS: dict[PlanStatus, set[PlanStatus]] = {
+    PlanStatus.PROPOSED: {PlanStatus.QUEUED, PlanStatus.EXECUTING, PlanStatus.CANCELLED},
+    PlanStatus.QUEUED: {PlanStatus.QUEUED, PlanStatus.EXECUTING, PlanStatus.CANCELLED},
+    PlanStatus.EXECUTING: {PlanStatus.EXECUTING, PlanStatus.QUEUED, *FINISHED},
+}
+
+
+def can_move(current: PlanStatus, to: PlanStatus) -> bool:
+    """Whether a plan may go from `current` to `to` (finished plans go nowhere)."""
+    return to in TRANSITIONS.get(current, set())
+
+
+class LegStatus(StrEnum):
+    """Where one order of a plan is."""
+
+    PENDING = "pending"  # not yet decided
+    SUBMITTING = "submitting"  # intent recorded; the broker may or may not have it
+    OPEN = "open"  # the broker accepted it, not (fully) filled
+    FILLED = "filled"
+    PARTIALLY_FILLED = "partially_filled"  # finished with part of it filled
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"  # not sent, with a reason (cash, minimum size)
+    REFUSED = "refused"  # not sent: the kill-switch
+    FAILED = "failed"  # the broker refused it, with its reason
+
+    @property
+    def finished(self) -> bool:
+        """True once the leg can change no more."""
+        return self not in {LegStatus.PENDING, LegStatus.SUBMITTING, LegStatus.OPEN}
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One order of a plan, as planned and as executed."""
+
+    index: int
+    symbol: str
+    side: Side
+    planned_qty: Decimal
+    price_usd: Decimal
+    fractionable: bool
+    crypto: bool
+    drift_percent: Decimal
+    client_order_id: str
+    status: LegStatus = LegStatus.PENDING
+    qty: Decimal | None = None
+    order_id: str | None = None
+    filled_qty: Decimal = ZERO
+    filled_avg_price_usd: Decimal | None = None
+    error: str | None = None
+
+    @property
+    def order_qty(self) -> Decimal:
+        """The quantity to send: resized for buys after the sells, else as planned."""
+        return self.qty if self.qty is not None else self.planned_qty
+
+
+def client_order_id(plan_id: str, index: int) -> str:
+    """The deterministic broker id of a plan's leg, at most 48 characters."""
+    return f"rb-{plan_id[: MAX_CLIENT_ORDER_ID - 7]}-{index:03d}"
+
+
+def broker_leg_status(order_status: str, filled_qty: Decimal, qty: Decimal) -> LegStatus:
+    """A leg's status from the broker's order status and fill."""
+    if order_status == "filled" or (qty > 0 and filled_qty >= qty):
+        return LegStatus.FILLED
+    if order_status in {"canceled", "expired", "rejected", "done_for_day", "stopped"}:
+        if filled_qty > 0:
+            return LegStatus.PARTIALLY_FILLED
+        return LegStatus.FAILED if order_status == "rejected" else LegStatus.CANCELLED
+    return LegStatus.OPEN
+
+
+def size_buys(
+    buys: Sequence[Leg], available_usd: Decimal, spread_bps: Decimal
+) -> list[tuple[Leg, Decimal]]:
+    """Fit the buy basket into the cash the sells left.
+
+    Args:
+        buys: Buy legs with their planned quantity and price.
+        available_usd: Cash that may be spent (cash less the buffer).
+        spread_bps: Estimated spread per order, counted against the cash.
+
+    Returns:
+        Each leg with the quantity to buy (0 when none): unchanged when the cash covers
+        the basket, otherwise scaled down in proportion; whole shares are rounded down
+        and the cash left buys one more share at a time, most underweight first.
+    """
+    factor = 1 + spread_bps / 10_000
+    wanted = sum((leg.planned_qty * leg.price_usd * factor for leg in buys), ZERO)
+    if wanted <= available_usd:
+        return [(leg, leg.planned_qty) for leg in buys]
+    scale = max(ZERO, available_usd) / wanted if wanted > 0 else ZERO
+    sized: dict[int, Decimal] = {}
+    for leg in buys:
+        exact = leg.planned_qty * scale
+        sized[leg.index] = (
+            round_qty(exact, fractionable=True, side=Side.BUY)
+            if leg.fractionable
+            else exact.to_integral_value(ROUND_DOWN)
+        )
+    left = available_usd - sum((sized[leg.index] * leg.price_usd * factor for leg in buys), ZERO)
+    for leg in sorted((b for b in buys if not b.fractionable), key=lambda b: b.drift_percent):
+        cost = leg.price_usd * factor
+        if sized[leg.index] < leg.planned_qty and cost <= left:
+            sized[leg.index] += 1
+            left -= cost
+    return [(leg, sized[leg.index]) for leg in buys]
+
+
+def limit_price(price_usd: Decimal, side: Side, buffer_bps: Decimal) -> Decimal:
+    """A marketable limit: the latest price plus (buys) or minus (sells) the buffer.
+
+    Rounded to cents at or above $1 and to 4 decimals below, as the broker accepts.
+    """
+    sign = 1 if side is Side.BUY else -1
+    raw = price_usd * (1 + sign * buffer_bps / 10_000)
+    step = Decimal("0.01") if raw >= 1 else Decimal("0.0001")
+    return raw.quantize(step, rounding=ROUND_HALF_UP)
+
+
+def time_in_force(leg: Leg) -> str:
+    """`gtc` for crypto (it trades around the clock), else `day`.
+
+    `day` is the only one fractional and notional orders take.
+    """
+    return "gtc" if leg.crypto else "day"
+
+
+def backoff_seconds(attempt: int, reset_after_s: float | None, cap_s: float = 8.0) -> float:
+    """Seconds to wait before retry `attempt` (1-based).
+
+    The rate limit's reset when the broker gave one, else exponential from 0.25 s; capped.
+    """
+    if reset_after_s is not None and reset_after_s >= 0:
+        return min(reset_after_s, cap_s)
+    return float(min(cap_s, 0.25 * 2.0 ** (attempt - 1)))
+
+
+def outcome(legs: Sequence[Leg]) -> PlanStatus:
+    """The finished plan's status: all filled, some, or none."""
+    filled = [leg for leg in legs if leg.status is LegStatus.FILLED]
+    partly = [leg for leg in legs if leg.status is LegStatus.PARTIALLY_FILLED]
+    if legs and len(filled) == len(legs):
+        return PlanStatus.COMPLETED_SUCCESS
+    if not filled and not partly:
+        return PlanStatus.FAILED if legs else PlanStatus.COMPLETED_SUCCESS
+    return PlanStatus.COMPLETED_ADJUSTED
+
+
+def resized(leg: Leg, qty: Decimal, reason: str | None) -> Leg:
+    """A buy leg with the quantity it is sent with (skipped, with the reason, when 0)."""
+    if qty <= 0:
+        return replace(leg, qty=ZERO, status=LegStatus.SKIPPED, error=reason)
+    return replace(leg, qty=qty)

@@ -1,0 +1,41 @@
+"""Task-queue functions: plans run at the market open (and, later, nightly per-user runs)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from firebase_functions import https_fn, tasks_fn
+from firebase_functions.options import RateLimits, RetryConfig
+
+from rebalancer import api
+from rebalancer.bootstrap import ports
+from rebalancer.config import BROKER_CREDENTIALS_KEY
+from rebalancer.domain.errors import (
+    BrokerRateLimited,
+    BrokerUnavailable,
+    ConcurrentExecution,
+    RebalancerError,
+)
+from rebalancer.service import plans
+
+log = logging.getLogger("rebalancer")
+
+
+@tasks_fn.on_task_dispatched(
+    retry_config=RetryConfig(max_attempts=5, min_backoff_seconds=30, max_backoff_seconds=600),
+    rate_limits=RateLimits(max_concurrent_dispatches=50, max_dispatches_per_second=20),
+    secrets=[BROKER_CREDENTIALS_KEY],
+)
+def execute_plan_task(req: https_fn.CallableRequest[Any]) -> None:
+    """Run a queued plan; the same task delivered twice finds it finished and does nothing."""
+    task = api.parse(api.PlanTask, req.data)
+    try:
+        result = plans.run_plan(task.uid, task.plan_id, ports())
+    except (ConcurrentExecution, BrokerUnavailable, BrokerRateLimited):
+        raise  # a transient failure: Cloud Tasks retries with backoff
+    except RebalancerError as error:
+        # Permanent (no such plan, no broker linked...): retrying would not help.
+        log.warning("plan %s of %s not run: %s", task.plan_id, task.uid, error.code)
+        return
+    log.info("plan %s of %s: %s", task.plan_id, task.uid, result.status.value)
