@@ -27,13 +27,13 @@ from rebalancer.entrypoints.callables import (  # noqa: E402
     unlink_broker,
     update_settings,
 )
-from rebalancer.entrypoints.tasks import execute_plan_task  # noqa: E402
+from rebalancer.entrypoints.tasks import executePlanTask  # noqa: E402
 
 __all__ = [
     "cancel_plan",
     "check_rebalance_drift",
+    "executePlanTask",
     "execute_plan",
-    "execute_plan_task",
     "execute_trade",
     "get_plan",
     "get_settings",

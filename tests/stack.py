@@ -45,7 +45,7 @@ def stack() -> Stack:
                 "execute_plan",
                 "cancel_plan",
                 "get_plan",
-                "execute_plan_task",
+                "executePlanTask",
             }
         )
     except StackMissing as missing:

@@ -220,7 +220,7 @@ class PlanRequest(Request):
 
 
 class PlanTask(Request):
-    """The body of an `execute_plan_task`: whose plan, which plan."""
+    """The body of an `executePlanTask`: whose plan, which plan."""
 
     uid: Annotated[StrictStr, Field(min_length=1, max_length=128)]
     plan_id: PlanId

@@ -20,6 +20,7 @@ FIELDS = (
     "route",
     "kind",
     "count",
+    "skip",
     "account_id",
     "reset_seconds",
     "delay_ms",
@@ -45,6 +46,7 @@ class Fault:
     code: int
     message: str
     fill_ratio: Decimal
+    skip: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """Return the fault as the control API lists it."""
@@ -53,6 +55,7 @@ class Fault:
             "route": self.route,
             "kind": self.kind,
             "remaining": self.remaining,
+            "skip": self.skip,
             "account_id": self.account_id,
             "reset_seconds": self.reset_seconds,
             "delay_ms": self.delay_ms,
@@ -110,6 +113,7 @@ def parse_fault(
         code=int_field(body, "code", errors.INVALID, 0, 99_999_999),
         message=str_field(body, "message", "rejected by an injected fault") or "",
         fill_ratio=ratio if ratio is not None else Decimal("0.5"),
+        skip=int_field(body, "skip", 0, 0, 1_000_000),
     )
 
 
@@ -127,6 +131,9 @@ class FaultBook:
         """Consume one hit of the first fault matching a request's route and account."""
         for fault in self._faults:
             if fault.route == route and fault.account_id in (None, account_id):
+                if fault.skip > 0:
+                    fault.skip -= 1  # let this one through: the fault hits a later request
+                    return None
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._faults.remove(fault)

@@ -27,7 +27,8 @@ log = logging.getLogger("rebalancer")
     rate_limits=RateLimits(max_concurrent_dispatches=50, max_dispatches_per_second=20),
     secrets=[BROKER_CREDENTIALS_KEY],
 )
-def execute_plan_task(req: https_fn.CallableRequest[Any]) -> None:
+def executePlanTask(req: https_fn.CallableRequest[Any]) -> None:  # noqa: N802
+    # Task-queue function names become Cloud Tasks queue ids, which allow no underscore.
     """Run a queued plan; the same task delivered twice finds it finished and does nothing."""
     task = api.parse(api.PlanTask, req.data)
     try:

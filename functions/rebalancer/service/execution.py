@@ -40,7 +40,7 @@ from rebalancer.service.trading import kill_switch_refusal
 T = TypeVar("T")
 LEASE_S = 120.0
 QUEUE_DELAY = timedelta(minutes=5)
-TASK_FUNCTION = "execute_plan_task"
+TASK_FUNCTION = "executePlanTask"  # a queue id: letters, digits and hyphens only
 INSUFFICIENT = 40310000
 
 
@@ -220,6 +220,7 @@ def _with_order(leg: Leg, order: OrderResult) -> Leg:
     qty = order.qty if order.qty is not None else leg.order_qty
     return replace(
         leg,
+        qty=qty,
         status=broker_leg_status(order.status, order.filled_qty, qty),
         order_id=order.order_id,
         filled_qty=order.filled_qty,

@@ -186,3 +186,15 @@ def test_counters_per_route_template(control: Control, clients: Clients) -> None
     }
     assert control.ok("DELETE", f"/_paper/accounts/{account['id']}/counters") == {}
     assert control.counters(account) == {}
+
+
+def test_skip_lets_the_first_requests_through(control: Control, clients: Clients) -> None:
+    account = control.account()
+    client = clients.trading(account)
+    control.fault(route=ORDERS, kind="http_500", skip=1, account_id=account["id"])
+    assert buy(client).status == OrderStatus.NEW
+    with pytest.raises(APIError) as error:
+        buy(client)
+    assert error.value.status_code == 500
+    assert buy(client).status == OrderStatus.NEW
+    assert len(all_orders(client)) == 2
