@@ -201,6 +201,11 @@ class AlpacaBroker:
         """One order by the broker's id."""
         return order_result(_call(lambda: self.trading.get(f"/orders/{quote(order_id, safe='')}")))
 
+    def recent_orders(self, since: datetime) -> list[OrderResult]:
+        """Orders submitted after `since`, any status, in one request (at most 500)."""
+        params = {"status": "all", "limit": "500", "after": since.isoformat()}
+        return [order_result(raw) for raw in _call(partial(self.trading.get, "/orders", params))]
+
     def find_order(self, client_order_id: str) -> OrderResult | None:
         """The order with this client order id, or None when the broker has none."""
         params = {"client_order_id": client_order_id}

@@ -240,6 +240,11 @@ class InMemoryBroker:
         self._maybe_fail()
         return next(o for o in self.placed.values() if o.order_id == order_id)
 
+    def recent_orders(self, since: datetime) -> list[OrderResult]:
+        """Every order placed here."""
+        self._maybe_fail()
+        return list(self.placed.values())
+
     def find_order(self, client_order_id: str) -> OrderResult | None:
         """An order placed here, by client order id."""
         self._maybe_fail()

@@ -60,6 +60,7 @@ class _Run:
     def __init__(self, uid: str, plan_id: str, ports: Ports, broker: Broker, executor: str):
         self.uid, self.plan_id, self.ports, self.broker = uid, plan_id, ports, broker
         self.executor = executor
+        self.started = ports.clock.now()
         self.settings = ports.store.get_settings(uid).execution
         self.legs: dict[int, Leg] = {}
 
@@ -167,15 +168,28 @@ class _Run:
         """Poll the side's open orders until they finish or the window closes."""
         waited = 0.0
         while True:
-            for leg in self.open_legs(side):
-                order = self.retrying(partial(self.broker.get_order, leg.order_id or ""))
-                self.legs[leg.index] = _with_order(leg, order)
+            self.refresh(self.open_legs(side))
             if not self.open_legs(side):
                 return
             if waited >= self.settings.fill_wait_s:
                 return
             self.ports.clock.sleep(self.settings.poll_s)
             waited += self.settings.poll_s
+
+    def refresh(self, legs: list[Leg]) -> None:
+        """Read the broker's state of open legs: one list request for many, else one each."""
+        found: dict[str, OrderResult] = {}
+        if len(legs) > 2:
+            since = self.started - timedelta(minutes=1)
+            found = {
+                o.order_id or "": o
+                for o in self.retrying(partial(self.broker.recent_orders, since))
+            }
+        for leg in legs:
+            order = found.get(leg.order_id or "")
+            if order is None:
+                order = self.retrying(partial(self.broker.get_order, leg.order_id or ""))
+            self.legs[leg.index] = _with_order(leg, order)
 
     def open_legs(self, side: Side | None = None) -> list[Leg]:
         """Legs the broker holds open (of one side, if given)."""

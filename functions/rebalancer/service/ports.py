@@ -95,6 +95,9 @@ class Broker(Protocol):
     def get_order(self, order_id: str) -> OrderResult:
         """One order by the broker's id."""
 
+    def recent_orders(self, since: datetime) -> list[OrderResult]:
+        """Orders submitted after `since`, any status (up to the broker's page of 500)."""
+
     def find_order(self, client_order_id: str) -> OrderResult | None:
         """The order with this client order id, or None when the broker has none."""
 
