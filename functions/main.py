@@ -19,6 +19,7 @@ from rebalancer.entrypoints.callables import (  # noqa: E402
     execute_plan,
     execute_trade,
     get_plan,
+    get_schedule,
     get_settings,
     get_targets,
     link_broker,
@@ -27,7 +28,8 @@ from rebalancer.entrypoints.callables import (  # noqa: E402
     unlink_broker,
     update_settings,
 )
-from rebalancer.entrypoints.tasks import executePlanTask  # noqa: E402
+from rebalancer.entrypoints.scheduled import nightly_rebalance  # noqa: E402
+from rebalancer.entrypoints.tasks import executePlanTask, rebalanceUser  # noqa: E402
 
 __all__ = [
     "cancel_plan",
@@ -36,10 +38,13 @@ __all__ = [
     "execute_plan",
     "execute_trade",
     "get_plan",
+    "get_schedule",
     "get_settings",
     "get_targets",
     "link_broker",
+    "nightly_rebalance",
     "propose_plan",
+    "rebalanceUser",
     "set_targets",
     "unlink_broker",
     "update_settings",

@@ -7,6 +7,7 @@ values are refused here, before anything reaches a service or the broker.
 from __future__ import annotations
 
 import math
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -168,6 +169,26 @@ class ProposePlanRequest(Request):
 
 
 Rate = Annotated[Number, _non_negative(Decimal(1))]
+IsoDate = Annotated[StrictStr, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+class GoalIn(Request):
+    """A savings goal."""
+
+    name: Annotated[StrictStr, Field(min_length=1, max_length=100)]
+    target_amount: Annotated[Number, _positive(MAX_NOTIONAL_USD)]
+    target_date: IsoDate
+    priority: Literal["low", "medium", "high"] = "medium"
+    monthly_contribution: Annotated[Number, _non_negative(MAX_NOTIONAL_USD)] | None = None
+    start_value: Annotated[Number, _non_negative(MAX_NOTIONAL_USD)] | None = None
+
+    @model_validator(mode="after")
+    def _real_date(self) -> GoalIn:
+        try:
+            date.fromisoformat(self.target_date)
+        except ValueError:
+            raise InvalidInput("goal.target_date", "is not a real date") from None
+        return self
 
 
 class UpdateSettingsRequest(Request):
@@ -193,10 +214,20 @@ class UpdateSettingsRequest(Request):
     limit_buffer_bps: Annotated[Number, _non_negative(Decimal(1_000))] | None = None
     fill_wait_seconds: Annotated[Number, _non_negative(Decimal(300))] | None = None
     unfilled_orders: Literal["cancel", "keep"] | None = None
+    rebalancing_enabled: StrictBool | None = None
+    paused: StrictBool | None = None
+    auto_execute: StrictBool | None = None
+    trigger: Literal["threshold", "calendar", "combined", "manual"] | None = None
+    calendar_frequency: Literal["weekly", "monthly", "quarterly", "annually"] | None = None
+    calendar_weekday: Annotated[StrictInt, Field(ge=0, le=6)] | None = None
+    calendar_day: Annotated[StrictInt, Field(ge=1, le=31)] | None = None
+    calendar_month: Annotated[StrictInt, Field(ge=1, le=12)] | None = None
+    cooldown_days: Annotated[StrictInt, Field(ge=0, le=365)] | None = None
+    goal: GoalIn | None = None
 
     @model_validator(mode="after")
     def _no_nulls(self) -> UpdateSettingsRequest:
-        for name in sorted(self.model_fields_set - {"tax_limit_usd"}):
+        for name in sorted(self.model_fields_set - {"tax_limit_usd", "goal"}):
             if getattr(self, name) is None:
                 raise InvalidInput(name, "must not be null")
         return self
@@ -207,7 +238,15 @@ class UpdateSettingsRequest(Request):
         An explicit null `tax_limit_usd` removes the limit.
         """
         sent = self.model_dump(exclude_unset=True)
-        return {k: float(v) if isinstance(v, Decimal) else v for k, v in sent.items()}
+
+        def plain(value: object) -> object:
+            if isinstance(value, Decimal):
+                return float(value)
+            if isinstance(value, dict):
+                return {k: plain(v) for k, v in value.items()}
+            return value
+
+        return {k: plain(v) for k, v in sent.items()}
 
 
 PlanId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9]{1,40}$")]
@@ -224,6 +263,13 @@ class PlanTask(Request):
 
     uid: Annotated[StrictStr, Field(min_length=1, max_length=128)]
     plan_id: PlanId
+
+
+class NightTask(Request):
+    """The body of a `rebalanceUser` task: whose night, which night."""
+
+    uid: Annotated[StrictStr, Field(min_length=1, max_length=128)]
+    night: Annotated[StrictStr, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
 class EmptyRequest(Request):

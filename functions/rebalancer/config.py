@@ -18,6 +18,11 @@ BROKER_TIMEOUT_SECONDS = IntParam(
     default=10,
     description="HTTP timeout of every broker request, in seconds.",
 )
+NIGHTLY_TIMEZONE = StringParam(
+    "NIGHTLY_TIMEZONE",
+    default="America/New_York",
+    description="Timezone of the nightly schedule (cron 0 2 * * *).",
+)
 BROKER_CREDENTIALS_KEY = SecretParam(
     "BROKER_CREDENTIALS_KEY",
     description="Fernet key that encrypts linked broker credentials at rest.",

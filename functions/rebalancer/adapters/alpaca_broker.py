@@ -9,7 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -65,6 +65,7 @@ class AlpacaConnector:
         self.url_override = url_override or None
         self.timeout_seconds = timeout_seconds
         self._assets: dict[str, tuple[float, AssetInfo | None]] = {}
+        self.calendars: dict[tuple[date, date], set[date]] = {}
         self._lock = threading.Lock()
 
     def connect(self, credentials: BrokerCredentials) -> AlpacaBroker:
@@ -200,6 +201,20 @@ class AlpacaBroker:
     def get_order(self, order_id: str) -> OrderResult:
         """One order by the broker's id."""
         return order_result(_call(lambda: self.trading.get(f"/orders/{quote(order_id, safe='')}")))
+
+    def trading_days(self, start: date, end: date) -> set[date]:
+        """Trading days from the broker's calendar; cached per instance (it rarely changes)."""
+        key = (start, end)
+        cached = self.connector.calendars.get(key)
+        if cached is not None:
+            return cached
+        params = {"start": start.isoformat(), "end": end.isoformat()}
+        days = {
+            date.fromisoformat(str(row["date"]))
+            for row in _call(partial(self.trading.get, "/calendar", params))
+        }
+        self.connector.calendars[key] = days
+        return days
 
     def recent_orders(self, since: datetime) -> list[OrderResult]:
         """Orders submitted after `since`, any status, in one request (at most 500)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -234,6 +234,37 @@ class FirestoreStore:
                 )
 
         save(self.client.transaction())
+
+    def nightly_users(self, page_size: int) -> Iterator[list[str]]:
+        """The uids whose rebalancing is on, one query page at a time, by document id."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+        from google.cloud.firestore_v1.field_path import FieldPath
+
+        query = (
+            self.client.collection("userSettings")
+            .where(filter=FieldFilter("rebalancing_enabled", "==", True))
+            .order_by(FieldPath.document_id())
+            .limit(page_size)
+        )
+        last = None
+        while True:
+            page = list((query.start_after(last) if last is not None else query).stream())
+            if not page:
+                return
+            yield [doc.id for doc in page if (doc.to_dict() or {}).get("paused") is not True]
+            if len(page) < page_size:
+                return
+            last = page[-1]
+
+    def record_night(self, uid: str, writes: Mapping[str, Mapping[str, Any]]) -> None:
+        """Write a night's documents in one batch, each merged."""
+        allowed = (f"users/{uid}/", f"userSettings/{uid}")
+        batch = self.client.batch()
+        for path, document in writes.items():
+            if not path.startswith(allowed):
+                raise ValueError(f"{path} is not this user's document")
+            batch.set(self.client.document(path), dict(document), merge=True)
+        batch.commit()
 
     def get_history(self, uid: str, history_id: str) -> dict[str, Any] | None:
         """One rebalance-history entry, or None."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -38,6 +38,7 @@ class InMemoryStore:
     history: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     kill_switch_reads: int = 0
     leases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     saves: int = 0
     _ids: Iterable[int] = field(default_factory=itertools.count)
 
@@ -140,6 +141,22 @@ class InMemoryStore:
         else:
             self.leases[uid] = {"plan_id": plan_id, "holder": executor, "expires_at": until}
 
+    def nightly_users(self, page_size: int) -> Iterator[list[str]]:
+        """Users whose settings turn rebalancing on (and are not paused), in pages."""
+        uids = sorted(u for u, s in self.settings.items() if s.nightly)
+        for start in range(0, len(uids), page_size):
+            yield uids[start : start + page_size]
+
+    def record_night(self, uid: str, writes: Mapping[str, Mapping[str, Any]]) -> None:
+        """Keep the night's documents (by path); settings fields are merged in."""
+        for path, document in writes.items():
+            if path == f"userSettings/{uid}":
+                self.update_settings(uid, document, datetime.now(UTC))
+            elif "/rebalanceHistory/" in path:
+                self.history.setdefault(uid, {})[path.rsplit("/", 1)[1]] = dict(document)
+            else:
+                self.documents[path] = {**self.documents.get(path, {}), **document}
+
     def get_history(self, uid: str, history_id: str) -> dict[str, Any] | None:
         """One history entry, or None."""
         entry = self.history.get(uid, {}).get(history_id)
@@ -163,6 +180,7 @@ class InMemoryBroker:
     market_open: bool = True
     next_open: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 14, 30, tzinfo=UTC))
     placed: dict[str, OrderResult] = field(default_factory=dict)
+    holidays: set[date] = field(default_factory=set)
 
     def _maybe_fail(self) -> None:
         if self.fail_next:
@@ -239,6 +257,11 @@ class InMemoryBroker:
         """An order placed here, by id."""
         self._maybe_fail()
         return next(o for o in self.placed.values() if o.order_id == order_id)
+
+    def trading_days(self, start: date, end: date) -> set[date]:
+        """Weekdays, less `holidays`."""
+        days = {start + timedelta(days=k) for k in range((end - start).days + 1)}
+        return {d for d in days if d.weekday() < 5 and d not in self.holidays}
 
     def recent_orders(self, since: datetime) -> list[OrderResult]:
         """Every order placed here."""

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
 from rebalancer.domain.costs import CostModel
 from rebalancer.domain.drift import DriftMethod, DriftSettings
+from rebalancer.domain.progress import Goal
+from rebalancer.domain.schedule import Frequency, ScheduleSettings, Trigger
 from rebalancer.domain.tax import LotMethod, TaxSettings
 
 
@@ -63,6 +66,17 @@ class UserSettings:
     costs: CostModel = field(default_factory=CostModel)
     tax: TaxSettings = field(default_factory=TaxSettings)
     execution: ExecutionSettings = field(default_factory=ExecutionSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    rebalancing_enabled: bool = False
+    paused: bool = False
+    auto_execute: bool = False
+    goal: Goal | None = None
+    last_auto_run_on: date | None = None
+
+    @property
+    def nightly(self) -> bool:
+        """True when the nightly run should look at this user at all."""
+        return self.rebalancing_enabled and not self.paused
 
     @property
     def min_trade_usd(self) -> Decimal:
@@ -126,7 +140,74 @@ def settings_from_document(data: Mapping[str, object]) -> UserSettings:
             ),
             unfilled_orders="keep" if data.get("unfilled_orders") == "keep" else "cancel",
         ),
+        schedule=ScheduleSettings(
+            trigger=Trigger(_choice(data.get("trigger"), Trigger, d.schedule.trigger)),
+            frequency=Frequency(
+                _choice(data.get("calendar_frequency"), Frequency, d.schedule.frequency)
+            ),
+            weekday=_int(data.get("calendar_weekday"), d.schedule.weekday, 0, 6),
+            day=_int(data.get("calendar_day"), d.schedule.day, 1, 31),
+            month=_int(data.get("calendar_month"), d.schedule.month, 1, 12),
+            cooldown_days=_int(data.get("cooldown_days"), d.schedule.cooldown_days, 0, 366),
+        ),
+        rebalancing_enabled=data.get("rebalancing_enabled") is True,
+        paused=data.get("paused") is True,
+        auto_execute=data.get("auto_execute") is True,
+        goal=_goal(data.get("goal")),
+        last_auto_run_on=_date(data.get("last_auto_run_on")),
     )
+
+
+def _int(value: object, default: int, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return default
+    number = int(value)
+    return number if low <= number <= high and number == value else default
+
+
+def _date(value: object) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _goal(value: object) -> Goal | None:
+    """A stored goal; an unreadable one counts as none."""
+    if not isinstance(value, Mapping):
+        return None
+    target_date = _date(value.get("target_date"))
+    amount = _decimal(value.get("target_amount"), Decimal(0))
+    if target_date is None or amount <= 0:
+        return None
+    monthly = value.get("monthly_contribution")
+    start_value = value.get("start_value")
+    return Goal(
+        name=str(value.get("name") or "Goal"),
+        target_amount_usd=amount,
+        target_date=target_date,
+        priority=str(value.get("priority") or "medium"),
+        monthly_contribution_usd=None if monthly is None else _decimal(monthly, Decimal(0)),
+        start_date=_date(value.get("start_date")),
+        start_value_usd=None if start_value is None else _decimal(start_value, Decimal(0)),
+    )
+
+
+def goal_document(goal: Goal | None) -> dict[str, object] | None:
+    """A goal as `userSettings/{uid}.goal` stores it."""
+    if goal is None:
+        return None
+    return {
+        "name": goal.name,
+        "target_amount": float(goal.target_amount_usd),
+        "target_date": goal.target_date.isoformat(),
+        "priority": goal.priority,
+        "monthly_contribution": None
+        if goal.monthly_contribution_usd is None
+        else float(goal.monthly_contribution_usd),
+        "start_date": None if goal.start_date is None else goal.start_date.isoformat(),
+        "start_value": None if goal.start_value_usd is None else float(goal.start_value_usd),
+    }
 
 
 def settings_to_document(settings: UserSettings) -> dict[str, object]:
@@ -153,4 +234,14 @@ def settings_to_document(settings: UserSettings) -> dict[str, object]:
         "limit_buffer_bps": float(settings.execution.limit_buffer_bps),
         "fill_wait_seconds": settings.execution.fill_wait_s,
         "unfilled_orders": settings.execution.unfilled_orders,
+        "rebalancing_enabled": settings.rebalancing_enabled,
+        "paused": settings.paused,
+        "auto_execute": settings.auto_execute,
+        "trigger": settings.schedule.trigger.value,
+        "calendar_frequency": settings.schedule.frequency.value,
+        "calendar_weekday": settings.schedule.weekday,
+        "calendar_day": settings.schedule.day,
+        "calendar_month": settings.schedule.month,
+        "cooldown_days": settings.schedule.cooldown_days,
+        "goal": goal_document(settings.goal),
     }

@@ -14,7 +14,7 @@ from rebalancer.domain.models import OrderIntent, OrderType, Side, Target, TimeI
 from rebalancer.domain.settings import Strategy
 from rebalancer.entrypoints import responses
 from rebalancer.entrypoints.errors import answer
-from rebalancer.service import drift_check, linking, planning, plans, trading
+from rebalancer.service import drift_check, linking, planning, plans, schedule_state, trading
 from rebalancer.service import settings as settings_service
 from rebalancer.service import targets as targets_service
 from rebalancer.service.ports import BrokerCredentials
@@ -182,5 +182,16 @@ def get_plan(req: Request) -> dict[str, Any]:
     def run(uid: str, data: Any) -> dict[str, Any]:
         body = api.parse(api.PlanRequest, data)
         return responses.plan_document(body.plan_id, plans.get_plan(uid, body.plan_id, ports()))
+
+    return answer(req, run)
+
+
+@https_fn.on_call(**WITH_KEY)
+def get_schedule(req: Request) -> dict[str, Any]:
+    """The caller's schedule: next date, last run, pending breach, goal progress."""
+
+    def run(uid: str, data: Any) -> dict[str, Any]:
+        api.parse(api.EmptyRequest, data)
+        return schedule_state.get_schedule(uid, ports())
 
     return answer(req, run)

@@ -58,6 +58,7 @@ def drift_check(result: DriftCheckResult) -> dict[str, Any]:
         "estimated_tax": records.usd(result.plan.estimated_tax_usd) if result.plan else 0.0,
         "drift_log_id": result.drift_log_id,
         "plan_id": result.plan_id,
+        "goal_progress": result.goal_progress,
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 from firebase_functions import https_fn, tasks_fn
@@ -17,7 +18,7 @@ from rebalancer.domain.errors import (
     ConcurrentExecution,
     RebalancerError,
 )
-from rebalancer.service import plans
+from rebalancer.service import nightly, plans
 
 log = logging.getLogger("rebalancer")
 
@@ -40,3 +41,23 @@ def executePlanTask(req: https_fn.CallableRequest[Any]) -> None:  # noqa: N802
         log.warning("plan %s of %s not run: %s", task.plan_id, task.uid, error.code)
         return
     log.info("plan %s of %s: %s", task.plan_id, task.uid, result.status.value)
+
+
+@tasks_fn.on_task_dispatched(
+    retry_config=RetryConfig(max_attempts=3, min_backoff_seconds=60, max_backoff_seconds=900),
+    rate_limits=RateLimits(max_concurrent_dispatches=200, max_dispatches_per_second=100),
+    secrets=[BROKER_CREDENTIALS_KEY],
+)
+def rebalanceUser(req: https_fn.CallableRequest[Any]) -> None:  # noqa: N802
+    """One user's night: drift log, trigger decision, plan or alert (see service.nightly)."""
+    task = api.parse(api.NightTask, req.data)
+    try:
+        result = nightly.rebalance_user(task.uid, date.fromisoformat(task.night), ports())
+    except (ConcurrentExecution, BrokerUnavailable, BrokerRateLimited):
+        raise  # transient: Cloud Tasks retries this user only
+    except RebalancerError as error:
+        log.warning("night of %s not run: %s", task.uid, error.code)
+        return
+    log.info(
+        "night of %s: %s", task.uid, result.decision.reason if result.decision else result.skipped
+    )

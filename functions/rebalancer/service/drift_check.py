@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rebalancer.domain.drift import DriftReport, measure_drift
 from rebalancer.domain.errors import PreconditionFailed
 from rebalancer.domain.execution import Leg, PlanStatus
 from rebalancer.domain.models import OrderResult
 from rebalancer.domain.plan import Plan
+from rebalancer.domain.progress import goal_progress
 from rebalancer.domain.strategies import build_plan
 from rebalancer.service import records
 from rebalancer.service.context import Ports
@@ -27,6 +29,7 @@ class DriftCheckResult:
     drift_log_id: str
     plan_id: str | None
     message: str
+    goal_progress: dict[str, Any] | None = None
 
 
 def check_drift(uid: str, ports: Ports, *, dry_run: bool) -> DriftCheckResult:
@@ -46,23 +49,26 @@ def check_drift(uid: str, ports: Ports, *, dry_run: bool) -> DriftCheckResult:
     report = measure_drift(market.portfolio, user.targets, user.settings.drift)
     now = ports.clock.now()
     drift_log_id = ports.store.new_id()
+    goal = user.settings.goal
+    progress = records.progress_record(
+        goal_progress(goal, report.portfolio_value_usd, trading_day(now)) if goal else None
+    )
 
     if not report.needs_rebalance or dry_run:
         message = _message(report.needs_rebalance)
-        log = records.drift_log(report, now, dry_run, None)
+        log = {**records.drift_log(report, now, dry_run, None), "goal_progress": progress}
         ports.store.record_check(uid, drift_log_id, log, None, None)
-        return DriftCheckResult(report, None, (), dry_run, drift_log_id, None, message)
+        return DriftCheckResult(report, None, (), dry_run, drift_log_id, None, message, progress)
 
     inp = planning_input(user, market, trading_day(now))
     plan = build_plan(inp)
     plan_id = ports.store.new_id()
-    history = {**records.proposed(plan, now, "Drift trigger", inp), "drift_log_id": drift_log_id}
-    ports.store.record_check(
-        uid, drift_log_id, records.drift_log(report, now, dry_run, plan_id), plan_id, history
-    )
+    history = {**records.proposed(plan, now, "Drift trigger"), "drift_log_id": drift_log_id}
+    log = {**records.drift_log(report, now, dry_run, plan_id), "goal_progress": progress}
+    ports.store.record_check(uid, drift_log_id, log, plan_id, history)
     if not plan.trades:
         message = records.outcome(())
-        return DriftCheckResult(report, plan, (), dry_run, drift_log_id, plan_id, message)
+        return DriftCheckResult(report, plan, (), dry_run, drift_log_id, plan_id, message, progress)
     run = execute_plan(uid, plan_id, ports)
     orders = tuple(leg_result(leg) for leg in run.legs)
     message = (
@@ -70,7 +76,7 @@ def check_drift(uid: str, ports: Ports, *, dry_run: bool) -> DriftCheckResult:
         if run.status is PlanStatus.QUEUED
         else records.outcome(orders)
     )
-    return DriftCheckResult(report, plan, orders, dry_run, drift_log_id, plan_id, message)
+    return DriftCheckResult(report, plan, orders, dry_run, drift_log_id, plan_id, message, progress)
 
 
 def leg_result(leg: Leg) -> OrderResult:

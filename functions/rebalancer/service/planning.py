@@ -42,5 +42,6 @@ def propose_plan(
     plan = build_plan(inp, strategy)
     plan_id = ports.store.new_id()
     reason = "Cash flow" if cash_to_invest_usd or cash_to_raise_usd else "Manual"
-    ports.store.add_history(uid, plan_id, records.proposed(plan, now, reason, inp))
+    record = records.proposed(plan, now, reason, cash_to_invest_usd, cash_to_raise_usd)
+    ports.store.add_history(uid, plan_id, record)
     return Proposal(plan_id, plan)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -95,6 +95,9 @@ class Broker(Protocol):
     def get_order(self, order_id: str) -> OrderResult:
         """One order by the broker's id."""
 
+    def trading_days(self, start: date, end: date) -> set[date]:
+        """The market's trading days from `start` to `end`, inclusive."""
+
     def recent_orders(self, since: datetime) -> list[OrderResult]:
         """Orders submitted after `since`, any status (up to the broker's page of 500)."""
 
@@ -167,6 +170,15 @@ class Store(Protocol):
 
     def get_history(self, uid: str, history_id: str) -> dict[str, Any] | None:
         """One rebalance-history entry, or None."""
+
+    def nightly_users(self, page_size: int) -> Iterator[list[str]]:
+        """The uids whose rebalancing is on, a page at a time (never one giant read)."""
+
+    def record_night(self, uid: str, writes: Mapping[str, Mapping[str, Any]]) -> None:
+        """Write one nightly run's documents in one batch (merged).
+
+        Paths are under `users/{uid}` or are `userSettings/{uid}`.
+        """
 
     def start_execution(
         self, uid: str, plan_id: str, executor: str, now: datetime, lease_s: float

@@ -13,7 +13,8 @@ from typing import Any
 
 from rebalancer.domain.drift import AssetDrift, DriftReport
 from rebalancer.domain.models import OrderIntent, OrderResult, Side
-from rebalancer.domain.plan import Plan, PlannedTrade, PlanningInput
+from rebalancer.domain.plan import Plan, PlannedTrade
+from rebalancer.domain.progress import GoalProgress
 
 PERCENT_PLACES = Decimal("0.0001")
 CENT = Decimal("0.01")
@@ -191,15 +192,21 @@ def rebalance_history(
     }
 
 
-def proposed(plan: Plan, now: datetime, reason: str, inp: PlanningInput) -> dict[str, Any]:
+def proposed(
+    plan: Plan,
+    now: datetime,
+    reason: str,
+    cash_to_invest_usd: Decimal = Decimal(0),
+    cash_to_raise_usd: Decimal = Decimal(0),
+) -> dict[str, Any]:
     """`users/{uid}/rebalanceHistory/{planId}` for a plan proposed for review."""
     return {
         "created_at": now,
         "updated_at": now,
         "reason": reason,
         "status": "proposed",
-        "cash_to_invest": usd(inp.cash_to_invest_usd),
-        "cash_to_raise": usd(inp.cash_to_raise_usd),
+        "cash_to_invest": usd(cash_to_invest_usd),
+        "cash_to_raise": usd(cash_to_raise_usd),
         **plan_record(plan),
         "orders": [],
     }
@@ -223,4 +230,18 @@ def manual_trade(intent: OrderIntent, result: OrderResult, now: datetime) -> dic
             "limit_price": dec(intent.limit_price_usd),
         },
         "orders": [order_row(result)],
+    }
+
+
+def progress_record(progress: GoalProgress | None) -> dict[str, Any] | None:
+    """Goal progress as stored and returned."""
+    if progress is None:
+        return None
+    return {
+        "name": progress.name,
+        "progress_percent": float(progress.progress_percent),
+        "on_track": progress.on_track,
+        "expected_value": float(progress.expected_value_usd),
+        "required_monthly_contribution": float(progress.required_monthly_contribution_usd),
+        "days_remaining": progress.days_remaining,
     }

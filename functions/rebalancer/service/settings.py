@@ -21,6 +21,11 @@ def update_settings(uid: str, changes: Mapping[str, object], ports: Ports) -> Us
         InvalidInput: If the merged settings contradict themselves (critical below threshold).
     """
     current = ports.store.get_settings(uid)
+    goal = changes.get("goal")
+    if isinstance(goal, Mapping) and not goal.get("start_date"):
+        # The straight line a goal is measured against starts the day it is set.
+        start = ports.clock.now().date().isoformat()
+        changes = {**changes, "goal": {"start_value": None, **goal, "start_date": start}}
     merged = settings_from_document({**settings_to_document(current), **changes})
     if merged.critical_percent < merged.threshold_percent:
         field = "critical_percent" if "critical_percent" in changes else "threshold_percent"

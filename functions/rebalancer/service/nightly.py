@@ -1,0 +1,157 @@
+"""The nightly run: fan out one task per user, and each user's task.
+
+The fan-out pages through the users whose rebalancing is on and enqueues one task per
+user, concurrently, with a task id from the uid and the night, so that a second fan-out
+the same night enqueues nothing new. Each task measures drift, writes the night's drift
+log (one document id per night: a task delivered twice overwrites, never adds), decides by
+the user's trigger, and plans: executed (queued for the open) with `auto_execute`, else
+left proposed with a drift alert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from rebalancer.domain.drift import measure_drift
+from rebalancer.domain.plan import Plan
+from rebalancer.domain.progress import goal_progress
+from rebalancer.domain.schedule import Decision, decide
+from rebalancer.domain.strategies import build_plan
+from rebalancer.service import records
+from rebalancer.service.context import Ports
+from rebalancer.service.execution import execute_plan
+from rebalancer.service.market import planning_input, read_market, read_user
+
+USER_TASK = "rebalanceUser"  # a queue id: letters, digits and hyphens only
+CALENDAR_WINDOW = timedelta(days=400)
+
+
+@dataclass(frozen=True)
+class FanOut:
+    """What a nightly fan-out did."""
+
+    users: int
+    enqueued: int
+    already_queued: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class NightResult:
+    """What one user's nightly task did."""
+
+    uid: str
+    skipped: str | None
+    decision: Decision | None
+    plan_id: str | None
+    plan_status: str | None
+    alert: bool
+
+
+def task_id(uid: str, night: date) -> str:
+    """The night's task id for a user: derived, so a second fan-out adds nothing."""
+    digest = hashlib.sha256(uid.encode()).hexdigest()[:32]
+    return f"nightly-{night:%Y%m%d}-{digest}"
+
+
+def fan_out(ports: Ports, night: date, page_size: int = 500, workers: int = 32) -> FanOut:
+    """Enqueue one `rebalanceUser` task per user whose rebalancing is on.
+
+    Args:
+        ports: The adapters.
+        night: The trading day the night belongs to.
+        page_size: Users read per query page.
+        workers: Enqueue requests in flight at once.
+
+    Returns:
+        How many users were seen, how many tasks were new, and how long it took.
+    """
+    started = time.perf_counter()
+    users = enqueued = 0
+    run_at = ports.clock.now()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fan-out") as pool:
+        for page in ports.store.nightly_users(page_size):
+            users += len(page)
+            results = pool.map(
+                lambda uid: ports.tasks.enqueue(
+                    USER_TASK, {"uid": uid, "night": night.isoformat()}, task_id(uid, night), run_at
+                ),
+                page,
+            )
+            enqueued += sum(1 for new in results if new)
+    return FanOut(users, enqueued, users - enqueued, time.perf_counter() - started)
+
+
+def rebalance_user(uid: str, night: date, ports: Ports) -> NightResult:
+    """One user's night: drift log, trigger decision, and a plan or an alert.
+
+    Raises:
+        RebalancerError: For this user only (no targets, no broker, broker down); the
+            task fails and Cloud Tasks retries it, no other user is affected.
+    """
+    user = read_user(uid, ports)
+    if not user.settings.nightly:
+        return NightResult(uid, "rebalancing is off", None, None, None, False)
+    market = read_market(user.broker, user.targets)
+    report = measure_drift(market.portfolio, user.targets, user.settings.drift)
+    trading = user.broker.trading_days(night - CALENDAR_WINDOW, night + CALENDAR_WINDOW)
+    # A night belongs to the next trading day (Saturday's and Sunday's nights to Monday),
+    # which is also the day the once-a-day rule counts.
+    night = min((d for d in trading if d >= night), default=night)
+    settings = user.settings
+    decision = decide(
+        settings.schedule, night, trading, report.needs_rebalance, settings.last_auto_run_on
+    )
+    progress = (
+        goal_progress(settings.goal, report.portfolio_value_usd, night) if settings.goal else None
+    )
+    now = ports.clock.now()
+    log = {**records.drift_log(report, now, False, None), "trigger": "nightly"}
+    log["goal_progress"] = records.progress_record(progress)
+    log["decision"] = {"due": decision.due, "reason": decision.reason}
+    writes: dict[str, dict[str, Any]] = {f"users/{uid}/driftLogs/nightly-{night:%Y%m%d}": log}
+    if not decision.due:
+        ports.store.record_night(uid, writes)
+        return NightResult(uid, None, decision, None, None, False)
+
+    plan_id = f"nightly{night:%Y%m%d}"
+    existing = ports.store.get_history(uid, plan_id)
+    if existing is None:
+        plan = build_plan(planning_input(user, market, night))
+        history = {
+            **records.proposed(plan, now, decision.reason),
+            "drift_log_id": f"nightly-{night:%Y%m%d}",
+        }
+        log["plan_id"] = plan_id
+        writes[f"users/{uid}/rebalanceHistory/{plan_id}"] = history
+        writes[f"userSettings/{uid}"] = {"last_auto_run_on": night.isoformat()}
+        if not settings.auto_execute:
+            writes[f"users/{uid}/driftAlerts/{night:%Y%m%d}"] = alert_record(
+                plan, plan_id, decision, now
+            )
+        ports.store.record_night(uid, writes)
+    status = existing.get("status") if existing else "proposed"
+    if settings.auto_execute and (
+        existing is None or status in {"proposed", "queued", "executing"}
+    ):
+        status = execute_plan(uid, plan_id, ports).status.value
+    return NightResult(uid, None, decision, plan_id, status, not settings.auto_execute)
+
+
+def alert_record(plan: Plan, plan_id: str, decision: Decision, now: datetime) -> dict[str, Any]:
+    """`users/{uid}/driftAlerts/{night}`: what the client shows when auto-execute is off."""
+    return {
+        "created_at": now,
+        "reason": decision.reason,
+        "plan_id": plan_id,
+        "max_drift_percent": records.pct(plan.drift_before.max_drift_percent),
+        "orders": len(plan.trades),
+        "estimated_tax": records.usd(plan.estimated_tax_usd),
+        "message": f"{decision.reason}: a plan of {len(plan.trades)} orders awaits your review",
+        "read": False,
+    }

@@ -1,0 +1,56 @@
+"""Use case: a user's schedule as the app shows it (`get_schedule`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from rebalancer.domain.drift import measure_drift
+from rebalancer.domain.progress import goal_progress
+from rebalancer.domain.schedule import Trigger, next_calendar_day
+from rebalancer.service.context import Ports
+from rebalancer.service.market import read_market, read_user, trading_day
+from rebalancer.service.nightly import CALENDAR_WINDOW
+from rebalancer.service.records import progress_record
+
+
+def get_schedule(uid: str, ports: Ports) -> dict[str, Any]:
+    """The schedule state: next calendar date, last run, cooldown, pending breach, goal.
+
+    Raises:
+        NoTargets, TargetsNotSummingTo100, NoBrokerLinked, BrokerError: As a drift check.
+    """
+    user = read_user(uid, ports)
+    market = read_market(user.broker, user.targets)
+    today = trading_day(ports.clock.now())
+    settings = user.settings
+    schedule = settings.schedule
+    report = measure_drift(market.portfolio, user.targets, settings.drift)
+    next_day = None
+    if schedule.trigger in {Trigger.CALENDAR, Trigger.COMBINED}:
+        trading = user.broker.trading_days(today - CALENDAR_WINDOW, today + CALENDAR_WINDOW)
+        next_day = next_calendar_day(schedule, today, trading)
+    last = settings.last_auto_run_on
+    cooldown_until = last + timedelta(days=schedule.cooldown_days) if last else None
+    progress = (
+        goal_progress(settings.goal, report.portfolio_value_usd, today) if settings.goal else None
+    )
+    return {
+        "rebalancing_enabled": settings.rebalancing_enabled,
+        "paused": settings.paused,
+        "auto_execute": settings.auto_execute,
+        "trigger": schedule.trigger.value,
+        "calendar_frequency": schedule.frequency.value,
+        "next_calendar_date": next_day.isoformat() if next_day else None,
+        "days_until_next": (next_day - today).days if next_day else None,
+        "last_run_on": last.isoformat() if last else None,
+        "cooldown_until": cooldown_until.isoformat() if cooldown_until else None,
+        "threshold_breach_pending": report.needs_rebalance
+        and schedule.trigger in {Trigger.THRESHOLD, Trigger.COMBINED},
+        "max_drift_percent": float(report.max_drift_percent.quantize(_PLACES)),
+        "goal_progress": progress_record(progress),
+    }
+
+
+_PLACES = Decimal("0.0001")
