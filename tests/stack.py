@@ -46,6 +46,8 @@ def stack() -> Stack:
                 "cancel_plan",
                 "get_plan",
                 "executePlanTask",
+                "rebalanceUser",
+                "get_schedule",
             }
         )
     except StackMissing as missing:
