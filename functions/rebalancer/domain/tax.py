@@ -117,12 +117,20 @@ def relief_order(lots: Iterable[TaxLot], method: LotMethod) -> tuple[TaxLot, ...
     Returns:
         The lots in relief order; ties keep their acquisition order.
     """
-    ordered = sorted(lots, key=lambda lot: lot.acquired_on)
+    given = list(lots)
+    return tuple(given[i] for i in _relief_indices(given, method))
+
+
+def _relief_indices(lots: Sequence[TaxLot], method: LotMethod) -> list[int]:
+    """Positions of `lots` (in acquisition order) in the order a sale relieves them."""
+    positions = range(len(lots))
     if method is LotMethod.LIFO:
-        return tuple(reversed(ordered))
+        return sorted(positions, key=lambda i: (lots[i].acquired_on, i), reverse=True)
     if method is LotMethod.HIFO:
-        return tuple(sorted(ordered, key=lambda lot: -lot.cost_per_share_usd))
-    return tuple(ordered)
+        return sorted(
+            positions, key=lambda i: (-lots[i].cost_per_share_usd, lots[i].acquired_on, i)
+        )
+    return sorted(positions, key=lambda i: (lots[i].acquired_on, i))
 
 
 def relieve(
@@ -190,22 +198,29 @@ def replay_fills(fills: Iterable[Fill], method: LotMethod, as_of: date) -> LotBo
     Returns:
         Open lots per symbol in relief order, with the last buy and last loss sale days.
     """
-    book: dict[str, tuple[TaxLot, ...]] = {}
+    # Lots are kept in acquisition order; each sale relieves them in the broker's order.
+    held: dict[str, list[TaxLot]] = {}
     last_buy: dict[str, date] = {}
     last_loss: dict[str, date] = {}
     for fill in sorted(fills, key=lambda f: (f.on, f.sequence)):
-        lots = book.get(fill.symbol, ())
+        lots = held.setdefault(fill.symbol, [])
         if fill.side is Side.BUY:
-            lot = TaxLot(fill.symbol, fill.qty, fill.price_usd, fill.on)
-            book[fill.symbol] = relief_order((*lots, lot), method)
+            lots.append(TaxLot(fill.symbol, fill.qty, fill.price_usd, fill.on))
             last_buy[fill.symbol] = fill.on
             continue
-        taken, left = relieve(lots, fill.qty)
-        # The wash-sale rule looks at each lot: any lot sold at a loss counts.
-        if any(fill.price_usd < lot.cost_per_share_usd for lot, _ in taken):
-            last_loss[fill.symbol] = fill.on
-        book[fill.symbol] = left
-    return LotBook({s: lots for s, lots in book.items() if lots}, last_buy, last_loss)
+        left = fill.qty
+        for i in _relief_indices(lots, method):
+            if left <= 0:
+                break
+            take = min(lots[i].qty, left)
+            # The wash-sale rule looks at each lot: any lot sold at a loss counts.
+            if fill.price_usd < lots[i].cost_per_share_usd:
+                last_loss[fill.symbol] = fill.on
+            lots[i] = replace(lots[i], qty=lots[i].qty - take)
+            left -= take
+        held[fill.symbol] = [lot for lot in lots if lot.qty > 0]
+    book = {s: relief_order(lots, method) for s, lots in held.items() if lots}
+    return LotBook(book, last_buy, last_loss)
 
 
 def reconcile(
