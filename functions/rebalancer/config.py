@@ -23,6 +23,11 @@ NIGHTLY_TIMEZONE = StringParam(
     default="America/New_York",
     description="Timezone of the nightly schedule (cron 0 2 * * *).",
 )
+NIGHTLY_MAX_CONCURRENT = IntParam(
+    "NIGHTLY_MAX_CONCURRENT",
+    default=100,
+    description="rebalanceUser tasks dispatched at once (Cloud Tasks rate limit).",
+)
 BROKER_CREDENTIALS_KEY = SecretParam(
     "BROKER_CREDENTIALS_KEY",
     description="Fernet key that encrypts linked broker credentials at rest.",

@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from devstack.bench_nightly import bench_nightly
 from devstack.broker import PaperBroker
 from devstack.firebase import PROJECT, Stack
 from devstack.seed import DEMO_CASH_USD, DEMO_LOTS, expect_ok, seed_demo
@@ -270,6 +271,8 @@ def main() -> int:
             *bench_latency(stack, broker),
             "",
             *bench_execution(broker),
+            "",
+            *bench_nightly(stack, broker, int(os.environ.get("BENCH_USERS", "1000"))),
         ]
     finally:
         broker.stop()

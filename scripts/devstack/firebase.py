@@ -112,6 +112,24 @@ class Stack:
                 )
             time.sleep(0.5)
 
+    def fire_schedule(self, function: str, schedule_time: str) -> None:
+        """Trigger a scheduled function as Cloud Scheduler would, through the emulator."""
+        base = f"http://{self.functions}/functions/projects/{PROJECT}/triggers"
+        # The emulator keys event triggers with a generation suffix; an unknown key makes it
+        # list the valid ones (without running anything).
+        status, body = request("POST", f"{base}/{REGION}-{function}-no-such-key", {})
+        if status != 404 or "valid functions are:" not in str(body):
+            raise RuntimeError(f"cannot list the emulator's triggers: {status} {body}")
+        listed = str(body).split("valid functions are:")[1].split(",")
+        key = next(k.strip() for k in listed if f"-{function}" in k)
+        headers = {
+            "X-CloudScheduler-JobName": function,
+            "X-CloudScheduler-ScheduleTime": schedule_time,
+        }
+        status, body = request("POST", f"{base}/{key}", {}, headers)
+        if status != 200:
+            raise RuntimeError(f"{function} trigger failed: {status} {body}")
+
     def firestore_url(self, path: str) -> str:
         """The REST URL of a document or collection in the Firestore emulator."""
         return f"http://{self.firestore}/v1/projects/{PROJECT}/databases/(default)/documents/{path}"

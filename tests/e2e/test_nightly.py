@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from devstack.firebase import PROJECT, Stack
-from devstack.http import request
+from devstack.firebase import Stack
 from devstack.seed import DEMO_LOTS, DEMO_TARGETS
 
 from .conftest import Client
@@ -21,20 +20,7 @@ LOG_ID = "nightly-20261123"
 
 
 def fire_nightly(stack: Stack) -> None:
-    """Trigger the scheduled function as Cloud Scheduler would (through the emulator)."""
-    base = f"http://{stack.functions}/functions/projects/{PROJECT}/triggers"
-    status, body = request("POST", f"{base}/us-central1-nightly_rebalance", {})
-    key = "us-central1-nightly_rebalance"
-    if status == 404 and "valid functions are:" in str(body):
-        # The emulator keys event triggers with a generation suffix; it lists them.
-        listed = str(body).split("valid functions are:")[1].split(",")
-        key = next(k.strip() for k in listed if "nightly_rebalance" in k)
-    headers = {
-        "X-CloudScheduler-JobName": "nightly",
-        "X-CloudScheduler-ScheduleTime": SCHEDULE_TIME,
-    }
-    status, body = request("POST", f"{base}/{key}", {}, headers)
-    assert status == 200, body
+    stack.fire_schedule("nightly_rebalance", SCHEDULE_TIME)
 
 
 def user_docs(db: Any, uid: str, collection: str) -> dict[str, dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import string
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -234,6 +234,10 @@ class FirestoreStore:
                 )
 
         save(self.client.transaction())
+
+    def record_fan_out(self, night: date, summary: Mapping[str, Any]) -> None:
+        """Keep what a nightly fan-out did in `nightlyRuns/{night}`."""
+        self.client.collection("nightlyRuns").document(night.isoformat()).set(dict(summary))
 
     def nightly_users(self, page_size: int) -> Iterator[list[str]]:
         """The uids whose rebalancing is on, one query page at a time, by document id."""

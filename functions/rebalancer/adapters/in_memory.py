@@ -141,6 +141,10 @@ class InMemoryStore:
         else:
             self.leases[uid] = {"plan_id": plan_id, "holder": executor, "expires_at": until}
 
+    def record_fan_out(self, night: date, summary: Mapping[str, Any]) -> None:
+        """Keep the fan-out summary."""
+        self.documents[f"nightlyRuns/{night.isoformat()}"] = dict(summary)
+
     def nightly_users(self, page_size: int) -> Iterator[list[str]]:
         """Users whose settings turn rebalancing on (and are not paused), in pages."""
         uids = sorted(u for u, s in self.settings.items() if s.nightly)

@@ -14,7 +14,7 @@ from rebalancer.service import nightly
 log = logging.getLogger("rebalancer")
 
 
-@scheduler_fn.on_schedule(schedule="0 2 * * *", timezone=NIGHTLY_TIMEZONE, timeout_sec=540)
+@scheduler_fn.on_schedule(schedule="0 2 * * *", timezone=NIGHTLY_TIMEZONE, timeout_sec=1800)
 def nightly_rebalance(event: scheduler_fn.ScheduledEvent) -> None:
     """Enqueue tonight's `rebalanceUser` tasks (task ids make a second run add nothing)."""
     night = event.schedule_time.astimezone(ZoneInfo(NIGHTLY_TIMEZONE.value)).date()

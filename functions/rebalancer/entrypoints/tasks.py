@@ -11,7 +11,7 @@ from firebase_functions.options import RateLimits, RetryConfig
 
 from rebalancer import api
 from rebalancer.bootstrap import ports
-from rebalancer.config import BROKER_CREDENTIALS_KEY
+from rebalancer.config import BROKER_CREDENTIALS_KEY, NIGHTLY_MAX_CONCURRENT
 from rebalancer.domain.errors import (
     BrokerRateLimited,
     BrokerUnavailable,
@@ -45,7 +45,9 @@ def executePlanTask(req: https_fn.CallableRequest[Any]) -> None:  # noqa: N802
 
 @tasks_fn.on_task_dispatched(
     retry_config=RetryConfig(max_attempts=3, min_backoff_seconds=60, max_backoff_seconds=900),
-    rate_limits=RateLimits(max_concurrent_dispatches=200, max_dispatches_per_second=100),
+    rate_limits=RateLimits(
+        max_concurrent_dispatches=NIGHTLY_MAX_CONCURRENT, max_dispatches_per_second=100
+    ),
     secrets=[BROKER_CREDENTIALS_KEY],
 )
 def rebalanceUser(req: https_fn.CallableRequest[Any]) -> None:  # noqa: N802

@@ -59,7 +59,7 @@ def task_id(uid: str, night: date) -> str:
     return f"nightly-{night:%Y%m%d}-{digest}"
 
 
-def fan_out(ports: Ports, night: date, page_size: int = 500, workers: int = 32) -> FanOut:
+def fan_out(ports: Ports, night: date, page_size: int = 500, workers: int = 64) -> FanOut:
     """Enqueue one `rebalanceUser` task per user whose rebalancing is on.
 
     Args:
@@ -84,7 +84,18 @@ def fan_out(ports: Ports, night: date, page_size: int = 500, workers: int = 32) 
                 page,
             )
             enqueued += sum(1 for new in results if new)
-    return FanOut(users, enqueued, users - enqueued, time.perf_counter() - started)
+    result = FanOut(users, enqueued, users - enqueued, time.perf_counter() - started)
+    ports.store.record_fan_out(
+        night,
+        {
+            "users": result.users,
+            "enqueued": result.enqueued,
+            "already_queued": result.already_queued,
+            "seconds": round(result.seconds, 3),
+            "finished_at": ports.clock.now(),
+        },
+    )
+    return result
 
 
 def rebalance_user(uid: str, night: date, ports: Ports) -> NightResult:

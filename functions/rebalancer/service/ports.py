@@ -171,6 +171,9 @@ class Store(Protocol):
     def get_history(self, uid: str, history_id: str) -> dict[str, Any] | None:
         """One rebalance-history entry, or None."""
 
+    def record_fan_out(self, night: date, summary: Mapping[str, Any]) -> None:
+        """Keep what a nightly fan-out did in `nightlyRuns/{night}` (admins read it)."""
+
     def nightly_users(self, page_size: int) -> Iterator[list[str]]:
         """The uids whose rebalancing is on, a page at a time (never one giant read)."""
 
