@@ -203,10 +203,7 @@ def test_replay_sells_relieve_lots_in_the_brokers_order(
     book = replay_fills(fills, method, TODAY)
     remaining = sorted(book.of("VTI"), key=lambda x: x.acquired_on)
     assert [(str(x.cost_per_share_usd), str(x.qty)) for x in remaining] == left
-    # Relief order of the lots in acquisition order (fills replay by date, then sequence);
-    # ties keep their acquisition order, so the order is not re-derived from itself.
-    acquired = sorted(lots, key=lambda x: x.acquired_on)
-    assert book.of("VTI") == relief_order(acquired, method)
+    assert book.of("VTI") == relief_order(remaining, method)
 
 
 def test_replay_records_the_last_loss_sale_and_the_last_buy() -> None:
