@@ -21,6 +21,7 @@ EXAMPLES = [
     ("propose_plan", '{"data": {"strategy": "cash_flow", "cash_to_invest": 10000}}'),
     ("update_settings", '{"data": {"strategy": "tax_aware", "avoid_short_term_gains": true}}'),
     ("get_settings", '{"data": {}}'),
+    ("get_schedule", '{"data": {}}'),
     ("execute_trade", '{"data": {"symbol": "SPY", "side": "buy", "qty": 1.5}}'),
     ("execute_trade", '{"data": {"symbol": "SPY", "side": "buy", "notional": 250}}'),
     ("unlink_broker", '{"data": {}}'),
