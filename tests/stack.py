@@ -26,30 +26,31 @@ def require_stack() -> Stack:
     return stack
 
 
+CALLABLES = [
+    "link_broker",
+    "unlink_broker",
+    "set_targets",
+    "get_targets",
+    "check_rebalance_drift",
+    "execute_trade",
+    "propose_plan",
+    "update_settings",
+    "get_settings",
+    "execute_plan",
+    "cancel_plan",
+    "get_plan",
+    "get_schedule",
+]
+# Everything the e2e tests call; an import error in main.py loads none of them.
+FUNCTIONS = {*CALLABLES, "executePlanTask", "rebalanceUser"}
+
+
 @pytest.fixture(scope="session")
 def stack() -> Stack:
     """The emulators, with every function loaded."""
     found = require_stack()
     try:
-        found.wait_for_functions(
-            {
-                "link_broker",
-                "unlink_broker",
-                "set_targets",
-                "get_targets",
-                "check_rebalance_drift",
-                "execute_trade",
-                "propose_plan",
-                "update_settings",
-                "get_settings",
-                "execute_plan",
-                "cancel_plan",
-                "get_plan",
-                "executePlanTask",
-                "rebalanceUser",
-                "get_schedule",
-            }
-        )
+        found.wait_for_functions(FUNCTIONS)
     except StackMissing as missing:
         pytest.fail(str(missing), pytrace=False)
     return found

@@ -83,9 +83,11 @@ class CountingApi:
         return counted
 
 
-def bench_counts(broker: PaperBroker) -> list[str]:
-    """Broker requests and Firestore RPCs of one check, with the production adapters."""
-    sys.path.insert(0, str(ROOT / "functions"))
+def counted_ports(broker: PaperBroker, key: str | None = None) -> tuple[Any, Counter[str]]:
+    """Production adapters with every Firestore RPC counted by method.
+
+    Firestore runs on the emulator and alpaca-py on the paper broker.
+    """
     from cryptography.fernet import Fernet
     from google.cloud.firestore import Client
 
@@ -94,11 +96,7 @@ def bench_counts(broker: PaperBroker) -> list[str]:
     from rebalancer.adapters.task_queue import CloudTaskQueue
     from rebalancer.adapters.vault import FernetVault
     from rebalancer.bootstrap import SystemClock
-    from rebalancer.domain.models import Target
     from rebalancer.service.context import Ports
-    from rebalancer.service.drift_check import check_drift
-    from rebalancer.service.linking import link_broker
-    from rebalancer.service.ports import BrokerCredentials
 
     client = Client(project=PROJECT)
     rpcs: Counter[str] = Counter()
@@ -106,10 +104,24 @@ def bench_counts(broker: PaperBroker) -> list[str]:
     ports = Ports(
         FirestoreStore(client),
         AlpacaConnector(broker.url),
-        FernetVault(Fernet.generate_key().decode()),
+        FernetVault(key or Fernet.generate_key().decode()),
         SystemClock(),
         CloudTaskQueue(),
     )
+    return ports, rpcs
+
+
+def bench_counts(broker: PaperBroker) -> list[str]:
+    """Broker requests and Firestore RPCs of one check, with the production adapters."""
+    sys.path.insert(0, str(ROOT / "functions"))
+
+    from rebalancer.bootstrap import SystemClock
+    from rebalancer.domain.models import Target
+    from rebalancer.service.drift_check import check_drift
+    from rebalancer.service.linking import link_broker
+    from rebalancer.service.ports import BrokerCredentials
+
+    ports, rpcs = counted_ports(broker)
     account = broker.new_account(DEMO_CASH_USD)
     broker.seed_lots(account["id"], DEMO_LOTS)
     uid = "bench-" + account["id"][:8]
@@ -143,32 +155,15 @@ def bench_counts(broker: PaperBroker) -> list[str]:
 
 def bench_execution(broker: PaperBroker, legs: int = 20) -> list[str]:
     """A plan of `legs` orders executed against the paper broker (immediate fills)."""
-    from cryptography.fernet import Fernet
-    from google.cloud.firestore import Client
-
-    from rebalancer.adapters.alpaca_broker import AlpacaConnector
-    from rebalancer.adapters.firestore_store import FirestoreStore
-    from rebalancer.adapters.task_queue import CloudTaskQueue
-    from rebalancer.adapters.vault import FernetVault
     from rebalancer.bootstrap import SystemClock
     from rebalancer.domain.models import Target
     from rebalancer.domain.settings import Strategy
-    from rebalancer.service.context import Ports
     from rebalancer.service.execution import execute_plan
     from rebalancer.service.linking import link_broker
     from rebalancer.service.planning import propose_plan
     from rebalancer.service.ports import BrokerCredentials
 
-    client = Client(project=PROJECT)
-    rpcs: Counter[str] = Counter()
-    client._firestore_api_internal = CountingApi(client._firestore_api, rpcs)
-    ports = Ports(
-        FirestoreStore(client),
-        AlpacaConnector(broker.url),
-        FernetVault(Fernet.generate_key().decode()),
-        SystemClock(),
-        CloudTaskQueue(),
-    )
+    ports, rpcs = counted_ports(broker)
     symbols = [f"BX{i:02d}" for i in range(legs)]
     for symbol in symbols:
         broker.control("PUT", f"/_paper/assets/{symbol}", {"price": "100"})

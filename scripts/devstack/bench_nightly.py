@@ -84,28 +84,11 @@ def drift_logs(db: Any, prefix: str) -> Counter[str]:
 
 def per_user_rpcs(db: Any, broker: PaperBroker, prefix: str) -> Counter[str]:
     """Firestore RPCs of one user's night, counted at the client (the code the task runs)."""
-    from google.cloud.firestore import Client
-
-    from devstack.bench import CountingApi
-    from rebalancer.adapters.alpaca_broker import AlpacaConnector
-    from rebalancer.adapters.firestore_store import FirestoreStore
-    from rebalancer.adapters.in_memory import InMemoryTaskQueue
-    from rebalancer.adapters.vault import FernetVault
-    from rebalancer.bootstrap import SystemClock
-    from rebalancer.service.context import Ports
+    from devstack.bench import counted_ports
     from rebalancer.service.nightly import rebalance_user
 
     (uid,) = seed(db, broker, 1, prefix + "x")
-    client = Client(project=PROJECT)
-    rpcs: Counter[str] = Counter()
-    client._firestore_api_internal = CountingApi(client._firestore_api, rpcs)
-    ports = Ports(
-        FirestoreStore(client),
-        AlpacaConnector(broker.url),
-        FernetVault(_key()),
-        SystemClock(),
-        InMemoryTaskQueue(),
-    )
+    ports, rpcs = counted_ports(broker, _key())
     rebalance_user(uid, NIGHT, ports)
     return rpcs
 

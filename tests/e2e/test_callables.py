@@ -9,22 +9,11 @@ import pytest
 
 from devstack.firebase import Stack, unsigned_token
 from devstack.http import request
+from tests.stack import CALLABLES
 
 from .conftest import Client
 
 pytestmark = pytest.mark.e2e
-
-CALLABLES = [
-    "link_broker",
-    "unlink_broker",
-    "set_targets",
-    "get_targets",
-    "check_rebalance_drift",
-    "execute_trade",
-    "propose_plan",
-    "update_settings",
-    "get_settings",
-]
 
 
 @pytest.mark.parametrize("name", CALLABLES)

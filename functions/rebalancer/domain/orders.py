@@ -6,9 +6,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 
 from rebalancer.domain.models import ZERO, Side
 
-# Alpaca accepts fractional quantities with up to 9 decimals and notionals in cents.
+# Alpaca accepts fractional quantities with up to 9 decimals.
 QTY_STEP = Decimal("0.000000001")
-CENT = Decimal("0.01")
 WHOLE = Decimal(1)
 
 
@@ -37,11 +36,6 @@ def round_qty(qty: Decimal, *, fractionable: bool, side: Side) -> Decimal:
         return qty.quantize(QTY_STEP, rounding=rounding).normalize() + ZERO
     rounding = ROUND_DOWN if side is Side.BUY else ROUND_HALF_UP
     return qty.quantize(WHOLE, rounding=rounding)
-
-
-def round_usd(amount_usd: Decimal) -> Decimal:
-    """Round a dollar amount to cents, half up."""
-    return amount_usd.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def is_fractional(qty: Decimal) -> bool:

@@ -177,21 +177,6 @@ def status(orders: Sequence[OrderResult]) -> str:
     return "completed_adjusted" if placed else "failed"
 
 
-def rebalance_history(
-    plan: Plan, orders: Sequence[OrderResult], now: datetime, drift_log_id: str, reason: str
-) -> dict[str, Any]:
-    """`users/{uid}/rebalanceHistory/{planId}` for a plan that was executed."""
-    return {
-        "created_at": now,
-        "updated_at": now,
-        "reason": reason,
-        "status": status(orders),
-        "drift_log_id": drift_log_id,
-        **plan_record(plan),
-        "orders": [order_row(o) for o in orders],
-    }
-
-
 def proposed(
     plan: Plan,
     now: datetime,
