@@ -6,12 +6,12 @@ import secrets
 import string
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rebalancer.domain.models import Target
 from rebalancer.domain.risk import KillSwitch
-from rebalancer.domain.settings import UserSettings, settings_from_document
+from rebalancer.domain.settings import UserSettings, settings_from_document, stored_decimal
 from rebalancer.service.leases import begin_execution, holder_check
 from rebalancer.service.ports import BrokerLink
 
@@ -24,17 +24,6 @@ ID_ALPHABET = string.ascii_letters + string.digits
 def allocation_doc_id(symbol: str) -> str:
     """Document ids cannot hold '/', so crypto pairs such as BTC/USD are stored as BTC-USD."""
     return symbol.replace("/", "-")
-
-
-def _dec(value: Any, default: Decimal) -> Decimal:
-    """A stored number as a Decimal; anything unreadable falls back to the default."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return default
-    try:
-        parsed = Decimal(str(value))
-    except InvalidOperation:
-        return default
-    return parsed if parsed.is_finite() else default
 
 
 class FirestoreStore:
@@ -281,8 +270,8 @@ def _target(symbol: str, data: Mapping[str, Any]) -> Target:
     substitutes = data.get("substitutes")
     return Target(
         symbol=str(data.get("symbol", symbol)),
-        target_percent=_dec(data.get("target_percent"), Decimal(0)),
-        threshold_percent=None if threshold is None else _dec(threshold, Decimal(5)),
+        target_percent=stored_decimal(data.get("target_percent"), Decimal(0)),
+        threshold_percent=None if threshold is None else stored_decimal(threshold, Decimal(5)),
         enabled=data.get("enabled", True) is not False,
         substitutes=tuple(str(x) for x in substitutes) if isinstance(substitutes, list) else (),
     )

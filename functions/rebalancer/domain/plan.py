@@ -71,6 +71,22 @@ class PlanningInput:
         target = self.target_of(symbol)
         return target.symbol if target else symbol
 
+    def group_value_usd(self, symbol: str) -> Decimal:
+        """What the group of `symbol` (its target with substitutes, or itself) holds now."""
+        target = self.target_of(symbol)
+        members = target.members if target else (symbol,)
+        return sum((self.held_value_usd(m) for m in members), ZERO)
+
+    def can_buy(self, symbol: str) -> bool:
+        """True when `symbol` is tradable, priced and not barred by a wash sale."""
+        asset = self.assets.get(symbol)
+        return (
+            asset is not None
+            and asset.tradable
+            and symbol in self.prices_usd
+            and not self.lots.sold_at_loss_within(symbol, self.as_of)
+        )
+
     def target_of(self, symbol: str) -> Target | None:
         """The enabled target whose group `symbol` belongs to."""
         return next((t for t in self.targets if symbol in t.members), None)

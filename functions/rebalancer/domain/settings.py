@@ -89,7 +89,7 @@ class UserSettings:
         return DriftSettings(self.threshold_percent, self.critical_percent, self.drift_method)
 
 
-def _decimal(value: object, default: Decimal) -> Decimal:
+def stored_decimal(value: object, default: Decimal) -> Decimal:
     """A stored number as a Decimal; anything unreadable (bools, NaN, text) is the default."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return default
@@ -110,33 +110,35 @@ def settings_from_document(data: Mapping[str, object]) -> UserSettings:
     limit = data.get("tax_limit_usd")
     strategy = _choice(data.get("strategy"), Strategy, d.strategy)
     return UserSettings(
-        threshold_percent=_decimal(data.get("threshold_percent"), d.threshold_percent),
-        critical_percent=_decimal(data.get("critical_percent"), d.critical_percent),
+        threshold_percent=stored_decimal(data.get("threshold_percent"), d.threshold_percent),
+        critical_percent=stored_decimal(data.get("critical_percent"), d.critical_percent),
         drift_method=DriftMethod(_choice(data.get("drift_method"), DriftMethod, d.drift_method)),
         strategy=Strategy(strategy),
         band_target=BandTarget(_choice(data.get("band_target"), BandTarget, d.band_target)),
         costs=CostModel(
-            commission_usd=_decimal(data.get("commission_usd"), d.costs.commission_usd),
-            spread_bps=_decimal(data.get("spread_bps"), d.costs.spread_bps),
-            min_trade_usd=_decimal(data.get("min_trade_usd"), d.costs.min_trade_usd),
-            cash_buffer_bps=_decimal(data.get("cash_buffer_bps"), d.costs.cash_buffer_bps),
+            commission_usd=stored_decimal(data.get("commission_usd"), d.costs.commission_usd),
+            spread_bps=stored_decimal(data.get("spread_bps"), d.costs.spread_bps),
+            min_trade_usd=stored_decimal(data.get("min_trade_usd"), d.costs.min_trade_usd),
+            cash_buffer_bps=stored_decimal(data.get("cash_buffer_bps"), d.costs.cash_buffer_bps),
         ),
         tax=TaxSettings(
-            short_term_rate=_decimal(data.get("short_term_tax_rate"), d.tax.short_term_rate),
-            long_term_rate=_decimal(data.get("long_term_tax_rate"), d.tax.long_term_rate),
+            short_term_rate=stored_decimal(data.get("short_term_tax_rate"), d.tax.short_term_rate),
+            long_term_rate=stored_decimal(data.get("long_term_tax_rate"), d.tax.long_term_rate),
             lot_method=LotMethod(_choice(data.get("lot_method"), LotMethod, d.tax.lot_method)),
             avoid_short_term_gains=data.get("avoid_short_term_gains") is True,
             harvest_losses=data.get("harvest_losses") is True,
-            harvest_threshold_percent=_decimal(
+            harvest_threshold_percent=stored_decimal(
                 data.get("harvest_threshold_percent"), d.tax.harvest_threshold_percent
             ),
-            tax_limit_usd=None if limit is None else _decimal(limit, Decimal(0)),
+            tax_limit_usd=None if limit is None else stored_decimal(limit, Decimal(0)),
         ),
         execution=ExecutionSettings(
             order_type="limit" if data.get("order_type") == "limit" else "market",
-            limit_buffer_bps=_decimal(data.get("limit_buffer_bps"), d.execution.limit_buffer_bps),
+            limit_buffer_bps=stored_decimal(
+                data.get("limit_buffer_bps"), d.execution.limit_buffer_bps
+            ),
             fill_wait_s=float(
-                _decimal(data.get("fill_wait_seconds"), Decimal(str(d.execution.fill_wait_s)))
+                stored_decimal(data.get("fill_wait_seconds"), Decimal(str(d.execution.fill_wait_s)))
             ),
             unfilled_orders="keep" if data.get("unfilled_orders") == "keep" else "cancel",
         ),
@@ -177,7 +179,7 @@ def _goal(value: object) -> Goal | None:
     if not isinstance(value, Mapping):
         return None
     target_date = _date(value.get("target_date"))
-    amount = _decimal(value.get("target_amount"), Decimal(0))
+    amount = stored_decimal(value.get("target_amount"), Decimal(0))
     if target_date is None or amount <= 0:
         return None
     monthly = value.get("monthly_contribution")
@@ -187,9 +189,9 @@ def _goal(value: object) -> Goal | None:
         target_amount_usd=amount,
         target_date=target_date,
         priority=str(value.get("priority") or "medium"),
-        monthly_contribution_usd=None if monthly is None else _decimal(monthly, Decimal(0)),
+        monthly_contribution_usd=None if monthly is None else stored_decimal(monthly, Decimal(0)),
         start_date=_date(value.get("start_date")),
-        start_value_usd=None if start_value is None else _decimal(start_value, Decimal(0)),
+        start_value_usd=None if start_value is None else stored_decimal(start_value, Decimal(0)),
     )
 
 

@@ -187,7 +187,7 @@ def _cover(
         target = inp.target_of(symbol)
         goal = inp.target_usd(target) if target else ZERO
         return inp.held_value_usd(symbol) - goal * (
-            inp.held_value_usd(symbol) / max(ONE_CENT, _group_value(inp, symbol))
+            inp.held_value_usd(symbol) / max(ONE_CENT, inp.group_value_usd(symbol))
         )
 
     need = shortfall_usd / (1 - spread)
@@ -219,12 +219,6 @@ def _cover(
     return list(sold.values())
 
 
-def _group_value(inp: PlanningInput, symbol: str) -> Decimal:
-    target = inp.target_of(symbol)
-    members = target.members if target else (symbol,)
-    return sum((inp.held_value_usd(m) for m in members), ZERO)
-
-
 def _buy_symbol(
     inp: PlanningInput, symbol: str, loss_sold: set[str], notes: list[PlanNote]
 ) -> str | None:
@@ -232,10 +226,7 @@ def _buy_symbol(
     target = inp.target_of(symbol)
     candidates = (symbol, *(m for m in (target.members if target else ()) if m != symbol))
     for candidate in candidates:
-        asset = inp.assets.get(candidate)
-        if asset is None or not asset.tradable or candidate not in inp.prices_usd:
-            continue
-        if candidate in loss_sold or inp.lots.sold_at_loss_within(candidate, inp.as_of):
+        if candidate in loss_sold or not inp.can_buy(candidate):
             continue
         if candidate != symbol:
             notes.append(

@@ -84,12 +84,6 @@ def _banded(inp: PlanningInput, strategy: Strategy, *, to_edge: bool) -> Plan:
     return plan
 
 
-def group_value(inp: PlanningInput, target: Target | None, symbol: str) -> Decimal:
-    """What a target's group (or an untargeted holding) is worth now."""
-    members = target.members if target else (symbol,)
-    return sum((inp.held_value_usd(m) for m in members), ZERO)
-
-
 def spread_group(inp: PlanningInput, target: Target, value_usd: Decimal) -> Values:
     """Split a group's desired value over its symbols.
 
@@ -134,7 +128,7 @@ def _out_of_band(
     groups: list[tuple[Target | None, str]] = [(t, t.symbol) for t in inp.targets]
     groups += [(None, s) for s in _untargeted(inp)]
     for target, symbol in groups:
-        value = group_value(inp, target, symbol)
+        value = inp.group_value_usd(symbol)
         goal = inp.target_usd(target) if target else ZERO
         low, high = inp.band_usd(target)
         if value > high or (symbol in also and value > goal):
@@ -155,10 +149,10 @@ def _within_cash(inp: PlanningInput, out: Values, spare: Values, notes: list[Pla
     spread = inp.settings.costs.spread_bps / 10_000
     short = -(inp.cash_usd - inp.reserve_usd)
     for symbol, value in out.items():
-        change = value - group_value(inp, inp.target_of(symbol), symbol)
+        change = value - inp.group_value_usd(symbol)
         if change < 0:
             short += change * (1 - spread)
-        elif _can_buy(inp, symbol):  # a buy the wash-sale rule refuses needs no funding
+        elif any(map(inp.can_buy, _members(inp, symbol))):  # a refused buy needs no funding
             short += change * (1 + spread)
     funded = dict(out)
     for symbol, extra in sorted(spare.items(), key=lambda item: -item[1]):
@@ -166,22 +160,16 @@ def _within_cash(inp: PlanningInput, out: Values, spare: Values, notes: list[Pla
             break
         # Each dollar sold brings in a dollar less its spread.
         take = min(extra, short / (1 - spread))
-        current = funded.get(symbol, group_value(inp, inp.target_of(symbol), symbol))
+        current = funded.get(symbol, inp.group_value_usd(symbol))
         funded[symbol] = current - take
         short -= take * (1 - spread)
         notes.append(PlanNote(symbol, "funding", "sold further to fund the buys"))
     return funded
 
 
-def _can_buy(inp: PlanningInput, symbol: str) -> bool:
-    """True when some member of `symbol`'s group may be bought (tradable, no wash sale)."""
+def _members(inp: PlanningInput, symbol: str) -> tuple[str, ...]:
     target = inp.target_of(symbol)
-    return any(
-        (asset := inp.assets.get(m)) is not None
-        and asset.tradable
-        and not inp.lots.sold_at_loss_within(m, inp.as_of)
-        for m in (target.members if target else ())
-    )
+    return target.members if target else ()
 
 
 def _expand(inp: PlanningInput, groups: Values) -> Values:
@@ -225,7 +213,7 @@ def _fill(inp: PlanningInput, amount_usd: Decimal, *, up: bool) -> Values:
     for target in inp.targets:
         base = inp.target_usd(target)
         slope = (base if relative else post) / HUNDRED
-        lines.append((target.symbol, base, slope, group_value(inp, target, target.symbol)))
+        lines.append((target.symbol, base, slope, inp.group_value_usd(target.symbol)))
     lines = [line for line in lines if line[2] > 0]
     if not lines or amount_usd <= 0:
         return {}

@@ -162,16 +162,9 @@ def _groups(inp: PlanningInput, names: list[str], scale: float) -> dict[str, _Gr
         value = sum(float(inp.held_value_usd(m)) for m in members) / scale
         held = [m for m in members if inp.held_qty(m) > 0]
         alone = len(held) <= 1 and not inp.settings.tax.harvest_losses
-        buyer = next((m for m in members if target and _buyable(inp, m)), None)
+        buyer = next((m for m in members if target and inp.can_buy(m)), None)
         groups[key] = _Group(low + margin, high - margin, value, alone, buyer)
     return groups
-
-
-def _buyable(inp: PlanningInput, symbol: str) -> bool:
-    asset = inp.assets.get(symbol)
-    return (
-        asset is not None and asset.tradable and not inp.lots.sold_at_loss_within(symbol, inp.as_of)
-    )
 
 
 def _columns(
@@ -200,7 +193,7 @@ def _columns(
             # Whole shares: plan the cash for the share count that really reaches the band.
             need = min(room, math.ceil(need / share - FEASIBLE) * share)
         sym.buy = model.var(spread + TIE_BREAK, room, lower=need)
-    elif not group.alone and target is not None and _buyable(inp, symbol):
+    elif not group.alone and target is not None and inp.can_buy(symbol):
         sym.buy = model.var(spread + TIE_BREAK, 1e3)
     if not tradable or inp.held_qty(symbol) <= 0:
         return sym

@@ -35,6 +35,7 @@ from rebalancer.domain.models import ZERO, OrderIntent, OrderResult, OrderType, 
 from rebalancer.service.context import Ports, open_broker
 from rebalancer.service.legs import legs_from_plan, legs_from_record, legs_record
 from rebalancer.service.ports import Broker
+from rebalancer.service.records import dec
 from rebalancer.service.trading import kill_switch_refusal
 
 T = TypeVar("T")
@@ -61,7 +62,9 @@ class _Run:
         self.uid, self.plan_id, self.ports, self.broker = uid, plan_id, ports, broker
         self.executor = executor
         self.started = ports.clock.now()
-        self.settings = ports.store.get_settings(uid).execution
+        user_settings = ports.store.get_settings(uid)  # read once per run
+        self.settings = user_settings.execution
+        self.costs = user_settings.costs
         self.legs: dict[int, Leg] = {}
 
     def save(self, changes: dict[str, Any] | None = None, *, release: bool = False) -> None:
@@ -205,7 +208,7 @@ class _Run:
         if not buys:
             return
         account = self.retrying(self.broker.get_account)
-        costs = self.ports.store.get_settings(self.uid).costs
+        costs = self.costs
         available = account.cash_usd - costs.buffer_usd(account.portfolio_value_usd)
         for leg, qty in size_buys(buys, available, costs.spread_bps):
             reason = "not enough cash after the sells" if qty <= 0 else None
@@ -310,8 +313,6 @@ def _queue(run: _Run, record: dict[str, Any], next_open: Any) -> ExecutionResult
 
 def _orders(run: _Run) -> list[dict[str, Any]]:
     """The legs as the history's `orders` list (the shape every reader already knows)."""
-    from rebalancer.service.records import dec
-
     return [
         {
             "symbol": leg.symbol,

@@ -169,14 +169,6 @@ def outcome(orders: Sequence[OrderResult]) -> str:
     return f"Rebalancing partially executed: {placed} of {len(orders)} orders placed"
 
 
-def status(orders: Sequence[OrderResult]) -> str:
-    """The history status that matches the orders."""
-    placed = sum(1 for o in orders if o.placed)
-    if placed == len(orders):
-        return "completed_success"
-    return "completed_adjusted" if placed else "failed"
-
-
 def proposed(
     plan: Plan,
     now: datetime,
