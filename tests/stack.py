@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -63,6 +64,24 @@ def db() -> Any:
     from google.cloud.firestore import Client
 
     return Client(project=PROJECT)
+
+
+SIM_ENV = "REBALANCER_SIM_START"
+
+
+@pytest.fixture(scope="session")
+def sim_start() -> datetime | None:
+    """The simulated instant the stack runs at (`REBALANCER_SIM_START`), or None for now.
+
+    `scripts/test` runs the date-sensitive tests once more at each date of its matrix.
+    """
+    text = os.environ.get(SIM_ENV)
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        pytest.fail(f"{SIM_ENV} needs a UTC offset: {text}", pytrace=False)
+    return moment
 
 
 @pytest.fixture(scope="session")

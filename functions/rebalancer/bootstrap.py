@@ -4,26 +4,13 @@ from __future__ import annotations
 
 import os
 import threading
-import time
-from datetime import UTC, datetime
 
 from rebalancer import config
 from rebalancer.service.context import Ports
+from rebalancer.service.ports import Clock
 
 _lock = threading.Lock()
 _ports: Ports | None = None
-
-
-class SystemClock:
-    """The real time, in UTC."""
-
-    def now(self) -> datetime:
-        """The current time."""
-        return datetime.now(UTC)
-
-    def sleep(self, seconds: float) -> None:
-        """Wait."""
-        time.sleep(seconds)
 
 
 def project_id() -> str:
@@ -34,8 +21,19 @@ def project_id() -> str:
     raise RuntimeError("no project id: set GCLOUD_PROJECT")
 
 
+def clock() -> Clock:
+    """The real clock; inside the Functions emulator, the local paper broker's clock."""
+    from rebalancer.adapters.clock import PaperBrokerClock, SystemClock
+
+    broker_url = config.ALPACA_URL_OVERRIDE.value
+    # FUNCTIONS_EMULATOR is set by the emulator only: deployed functions keep real time.
+    if os.environ.get("FUNCTIONS_EMULATOR") == "true" and broker_url:
+        return PaperBrokerClock(broker_url)
+    return SystemClock()
+
+
 def ports() -> Ports:
-    """The production ports: Firestore, Alpaca, the Fernet vault and the system clock."""
+    """The production ports: Firestore, Alpaca, the Fernet vault, the clock, Cloud Tasks."""
     global _ports
     with _lock:
         if _ports is None:
@@ -55,7 +53,7 @@ def ports() -> Ports:
                     float(config.BROKER_TIMEOUT_SECONDS.value),
                 ),
                 vault=FernetVault(config.BROKER_CREDENTIALS_KEY.value),
-                clock=SystemClock(),
+                clock=clock(),
                 tasks=CloudTaskQueue(),
             )
         return _ports

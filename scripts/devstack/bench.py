@@ -92,10 +92,10 @@ def counted_ports(broker: PaperBroker, key: str | None = None) -> tuple[Any, Cou
     from google.cloud.firestore import Client
 
     from rebalancer.adapters.alpaca_broker import AlpacaConnector
+    from rebalancer.adapters.clock import PaperBrokerClock
     from rebalancer.adapters.firestore_store import FirestoreStore
     from rebalancer.adapters.task_queue import CloudTaskQueue
     from rebalancer.adapters.vault import FernetVault
-    from rebalancer.bootstrap import SystemClock
     from rebalancer.service.context import Ports
 
     client = Client(project=PROJECT)
@@ -105,7 +105,7 @@ def counted_ports(broker: PaperBroker, key: str | None = None) -> tuple[Any, Cou
         FirestoreStore(client),
         AlpacaConnector(broker.url),
         FernetVault(key or Fernet.generate_key().decode()),
-        SystemClock(),
+        PaperBrokerClock(broker.url),  # as inside the Functions emulator
         CloudTaskQueue(),
     )
     return ports, rpcs
@@ -115,7 +115,6 @@ def bench_counts(broker: PaperBroker) -> list[str]:
     """Broker requests and Firestore RPCs of one check, with the production adapters."""
     sys.path.insert(0, str(ROOT / "functions"))
 
-    from rebalancer.bootstrap import SystemClock
     from rebalancer.domain.models import Target
     from rebalancer.service.drift_check import check_drift
     from rebalancer.service.linking import link_broker
@@ -129,7 +128,7 @@ def bench_counts(broker: PaperBroker) -> list[str]:
     ports.store.replace_targets(
         uid,
         [Target(s, Decimal(p)) for s, p in (("SPY", 40), ("QQQ", 30), ("TLT", 20), ("GLD", 10))],
-        SystemClock().now(),
+        ports.clock.now(),
     )
     lines = ["## Requests per check_rebalance_drift (real adapters, counted at the source)"]
     for label, dry_run in (
@@ -155,7 +154,6 @@ def bench_counts(broker: PaperBroker) -> list[str]:
 
 def bench_execution(broker: PaperBroker, legs: int = 20) -> list[str]:
     """A plan of `legs` orders executed against the paper broker (immediate fills)."""
-    from rebalancer.bootstrap import SystemClock
     from rebalancer.domain.models import Target
     from rebalancer.domain.settings import Strategy
     from rebalancer.service.execution import execute_plan
@@ -184,7 +182,7 @@ def bench_execution(broker: PaperBroker, legs: int = 20) -> list[str]:
     uid = "bench-exec-" + account["id"][:8]
     link_broker(uid, BrokerCredentials(account["api_key_id"], account["secret_key"]), ports)
     targets = [Target(s, Decimal(100) / len(symbols)) for s in symbols]
-    ports.store.replace_targets(uid, targets, SystemClock().now())
+    ports.store.replace_targets(uid, targets, ports.clock.now())
     plan_id = propose_plan(uid, ports, Strategy.FULL).plan_id
     broker.control("DELETE", f"/_paper/accounts/{account['id']}/counters")
     rpcs.clear()

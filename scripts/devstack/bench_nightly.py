@@ -18,8 +18,9 @@ from devstack.firebase import PROJECT, Stack
 from devstack.seed import DEMO_CASH_USD, DEMO_LOTS, DEMO_TARGETS
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEDULE_TIME = "2026-11-21T07:00:00Z"  # 02:00 New York, Saturday: Monday's night
-NIGHT = date(2026, 11, 23)
+SCHEDULE_TIME = datetime(2026, 11, 21, 7, tzinfo=UTC)  # 02:00 New York, Saturday
+NIGHT = date(2026, 11, 21)  # it belongs to Monday the 23rd, the next trading day
+TIMEZONE = "America/New_York"
 
 
 def _key() -> str:
@@ -89,7 +90,7 @@ def per_user_rpcs(db: Any, broker: PaperBroker, prefix: str) -> Counter[str]:
 
     (uid,) = seed(db, broker, 1, prefix + "x")
     ports, rpcs = counted_ports(broker, _key())
-    rebalance_user(uid, NIGHT, ports)
+    rebalance_user(uid, NIGHT, ports, TIMEZONE)
     return rpcs
 
 
@@ -109,14 +110,14 @@ def bench_nightly(stack: Stack, broker: PaperBroker, users: int) -> list[str]:
     stack.wait_for_functions({"rebalanceUser"})
     db = Client(project=PROJECT)
     try:
-        broker.control("POST", "/_paper/clock", {"market": "closed"})
+        broker.set_clock(SCHEDULE_TIME)  # the functions follow the broker's clock
         prefix = f"bn{int(time.time()) % 100000}-"
         started = time.perf_counter()
         uids = seed(db, broker, users, prefix)
         seeded = time.perf_counter() - started
         fired = time.perf_counter()
-        stack.fire_schedule("nightly_rebalance", SCHEDULE_TIME)
-        summary = db.document(f"nightlyRuns/{date(2026, 11, 21).isoformat()}")
+        stack.fire_schedule("nightly_rebalance", SCHEDULE_TIME.isoformat())
+        summary = db.document(f"nightlyRuns/{NIGHT.isoformat()}")
         run: dict[str, Any] = {}
         while not run and time.perf_counter() - fired < 600:
             run = summary.get().to_dict() or {}
@@ -126,7 +127,7 @@ def bench_nightly(stack: Stack, broker: PaperBroker, users: int) -> list[str]:
             time.sleep(2)
             counts = drift_logs(db, prefix)
         elapsed = time.perf_counter() - fired
-        stack.fire_schedule("nightly_rebalance", SCHEDULE_TIME)  # the same night again
+        stack.fire_schedule("nightly_rebalance", SCHEDULE_TIME.isoformat())  # again
         time.sleep(5)
         again = summary.get().to_dict() or {}
         after = drift_logs(db, prefix)

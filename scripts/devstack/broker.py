@@ -6,6 +6,7 @@ import select
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,29 @@ class PaperBroker:
         return account
 
     def seed_lots(self, account_id: str, lots: list[dict[str, str]]) -> None:
-        """Add tax lots (symbol, qty, cost_per_share, acquired_at)."""
-        self.control("POST", f"/_paper/accounts/{account_id}/lots", {"lots": lots})
+        """Add tax lots (symbol, qty, cost_per_share, and acquired_at or held_days).
+
+        `held_days` dates a lot back from the broker's clock, so that seeded holding
+        periods mean the same at any simulated date.
+        """
+        today = self.now().date()
+        dated = [
+            {k: v for k, v in lot.items() if k != "held_days"}
+            | {"acquired_at": (today - timedelta(days=int(lot["held_days"]))).isoformat()}
+            if "held_days" in lot
+            else lot
+            for lot in lots
+        ]
+        self.control("POST", f"/_paper/accounts/{account_id}/lots", {"lots": dated})
+
+    def now(self) -> datetime:
+        """The broker's clock (the time the functions run at in the emulator)."""
+        clock: dict[str, Any] = self.control("GET", "/_paper/clock")
+        return datetime.fromisoformat(str(clock["now"]).replace("Z", "+00:00"))
+
+    def set_clock(self, moment: datetime) -> None:
+        """Move the broker's clock (and so the functions') to `moment`, running."""
+        self.control("POST", "/_paper/clock", {"now": moment.isoformat(), "frozen": False})
 
     def open_market(self) -> None:
         """Move the clock to a time the market is open."""

@@ -16,12 +16,15 @@ DEMO_TARGETS = [
 ]
 # At the paper broker's default prices (SPY 500, QQQ 430, TLT 95, GLD 190) this is
 # about 50 / 24 / 14 / 10 % with 2.5 % cash: SPY is 10 points over its target.
+# Ages, not dates: `PaperBroker.seed_lots` dates them back from the broker's clock, so
+# the second SPY lot is a short-term holding (and none is inside the 30-day wash-sale
+# window) whatever date the stack runs at.
 DEMO_LOTS = [
-    {"symbol": "SPY", "qty": "60", "cost_per_share": "410.00", "acquired_at": "2023-02-01"},
-    {"symbol": "SPY", "qty": "40", "cost_per_share": "520.00", "acquired_at": "2026-06-15"},
-    {"symbol": "QQQ", "qty": "55", "cost_per_share": "350.00", "acquired_at": "2024-03-01"},
-    {"symbol": "TLT", "qty": "150", "cost_per_share": "101.00", "acquired_at": "2024-05-20"},
-    {"symbol": "GLD", "qty": "50", "cost_per_share": "180.00", "acquired_at": "2025-01-10"},
+    {"symbol": "SPY", "qty": "60", "cost_per_share": "410.00", "held_days": "1398"},
+    {"symbol": "SPY", "qty": "40", "cost_per_share": "520.00", "held_days": "168"},
+    {"symbol": "QQQ", "qty": "55", "cost_per_share": "350.00", "held_days": "1004"},
+    {"symbol": "TLT", "qty": "150", "cost_per_share": "101.00", "held_days": "924"},
+    {"symbol": "GLD", "qty": "50", "cost_per_share": "180.00", "held_days": "689"},
 ]
 DEMO_CASH_USD = "2500"
 

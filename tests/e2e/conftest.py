@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -50,16 +52,41 @@ class Client:
 
 
 @pytest.fixture
-def new_client(stack: Stack, paper: PaperBroker) -> Any:
-    """Make a fresh user with a fresh paper account (own uid: tests never collide)."""
+def start(sim_start: datetime | None) -> datetime:
+    """The instant this test starts at: the simulated start, or now."""
+    return sim_start or datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def clock_at_start(paper: PaperBroker, start: datetime) -> None:
+    """Every test starts at the same instant, whatever ran before it: its start, then the
+    next open of the market there."""
+    paper.set_clock(start)
+    paper.open_market()
+
+
+@pytest.fixture
+def new_client(stack: Stack, paper: PaperBroker, db: Any) -> Iterator[Any]:
+    """Make a fresh user with a fresh paper account (own uid: tests never collide).
+
+    Afterwards the user's nightly rebalancing is turned off, so that no later test's
+    nightly fan-out sees this test's users.
+    """
+    made: list[Client] = []
 
     def make(cash_usd: str = "100000", lots: list[dict[str, str]] | None = None) -> Client:
         account = paper.new_account(cash_usd)
         if lots:
             paper.seed_lots(account["id"], lots)
-        return Client(stack, paper, stack.sign_up(), account)
+        client = Client(stack, paper, stack.sign_up(), account)
+        made.append(client)
+        return client
 
-    return make
+    yield make
+    for client in made:
+        db.document(f"userSettings/{client.user.uid}").set(
+            {"rebalancing_enabled": False}, merge=True
+        )
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from devstack.seed import DEMO_TARGETS
 
 from .conftest import Client
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.dates]
 
 
 def broker_orders(client: Client) -> list[dict[str, Any]]:

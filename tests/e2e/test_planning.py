@@ -8,7 +8,7 @@ import pytest
 
 from .conftest import Client
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.dates]
 
 
 def test_settings_have_documented_defaults_and_update_partially(new_client: Any) -> None:

@@ -56,6 +56,9 @@ class InMemoryStore:
 
     def update_settings(self, uid: str, changes: Mapping[str, Any], now: datetime) -> None:
         """Merge fields as Firestore would and re-read them."""
+        self._merge_settings(uid, {**changes, "updated_at": now})
+
+    def _merge_settings(self, uid: str, changes: Mapping[str, Any]) -> None:
         merged = {**settings_to_document(self.get_settings(uid)), **changes}
         self.settings[uid] = settings_from_document(merged)
 
@@ -155,7 +158,7 @@ class InMemoryStore:
         """Keep the night's documents (by path); settings fields are merged in."""
         for path, document in writes.items():
             if path == f"userSettings/{uid}":
-                self.update_settings(uid, document, datetime.now(UTC))
+                self._merge_settings(uid, document)
             elif "/rebalanceHistory/" in path:
                 self.history.setdefault(uid, {})[path.rsplit("/", 1)[1]] = dict(document)
             else:

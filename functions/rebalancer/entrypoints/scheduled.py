@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from zoneinfo import ZoneInfo
 
 from firebase_functions import scheduler_fn
 
@@ -17,8 +16,12 @@ log = logging.getLogger("rebalancer")
 @scheduler_fn.on_schedule(schedule="0 2 * * *", timezone=NIGHTLY_TIMEZONE, timeout_sec=1800)
 def nightly_rebalance(event: scheduler_fn.ScheduledEvent) -> None:
     """Enqueue tonight's `rebalanceUser` tasks (task ids make a second run add nothing)."""
-    night = event.schedule_time.astimezone(ZoneInfo(NIGHTLY_TIMEZONE.value)).date()
-    result = nightly.fan_out(ports(), night)
+    wired = ports()
+    # The night comes from the clock, not from the event (see nightly.night_of).
+    night = nightly.night_of(wired.clock.now(), NIGHTLY_TIMEZONE.value)
+    if nightly.night_of(event.schedule_time, NIGHTLY_TIMEZONE.value) != night:
+        log.warning("scheduled for %s, run on the night of %s", event.schedule_time, night)
+    result = nightly.fan_out(wired, night)
     log.info(
         "night %s: %s users, %s tasks enqueued, %s already queued, %.1f s",
         night,

@@ -11,7 +11,7 @@ from firebase_functions.options import RateLimits, RetryConfig
 
 from rebalancer import api
 from rebalancer.bootstrap import ports
-from rebalancer.config import BROKER_CREDENTIALS_KEY, NIGHTLY_MAX_CONCURRENT
+from rebalancer.config import BROKER_CREDENTIALS_KEY, NIGHTLY_MAX_CONCURRENT, NIGHTLY_TIMEZONE
 from rebalancer.domain.errors import (
     BrokerRateLimited,
     BrokerUnavailable,
@@ -21,6 +21,14 @@ from rebalancer.domain.errors import (
 from rebalancer.service import nightly, plans
 
 log = logging.getLogger("rebalancer")
+
+
+def retry(error: RebalancerError) -> https_fn.HttpsError:
+    """A transient failure as its own status (409, 429 or 503), not INTERNAL.
+
+    Cloud Tasks retries any non-2xx answer; the status says why in the logs.
+    """
+    return https_fn.HttpsError(https_fn.FunctionsErrorCode(error.code), error.message)
 
 
 @tasks_fn.on_task_dispatched(
@@ -34,8 +42,8 @@ def executePlanTask(req: https_fn.CallableRequest[Any]) -> None:  # noqa: N802
     task = api.parse(api.PlanTask, req.data)
     try:
         result = plans.run_plan(task.uid, task.plan_id, ports())
-    except (ConcurrentExecution, BrokerUnavailable, BrokerRateLimited):
-        raise  # a transient failure: Cloud Tasks retries with backoff
+    except (ConcurrentExecution, BrokerUnavailable, BrokerRateLimited) as error:
+        raise retry(error) from None  # transient: Cloud Tasks retries with backoff
     except RebalancerError as error:
         # Permanent (no such plan, no broker linked...): retrying would not help.
         log.warning("plan %s of %s not run: %s", task.plan_id, task.uid, error.code)
@@ -54,9 +62,10 @@ def rebalanceUser(req: https_fn.CallableRequest[Any]) -> None:  # noqa: N802
     """One user's night: drift log, trigger decision, plan or alert (see service.nightly)."""
     task = api.parse(api.NightTask, req.data)
     try:
-        result = nightly.rebalance_user(task.uid, date.fromisoformat(task.night), ports())
-    except (ConcurrentExecution, BrokerUnavailable, BrokerRateLimited):
-        raise  # transient: Cloud Tasks retries this user only
+        night = date.fromisoformat(task.night)
+        result = nightly.rebalance_user(task.uid, night, ports(), NIGHTLY_TIMEZONE.value)
+    except (ConcurrentExecution, BrokerUnavailable, BrokerRateLimited) as error:
+        raise retry(error) from None  # transient: Cloud Tasks retries this user only
     except RebalancerError as error:
         log.warning("night of %s not run: %s", task.uid, error.code)
         return

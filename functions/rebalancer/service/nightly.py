@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rebalancer.domain.drift import measure_drift
 from rebalancer.domain.plan import Plan
@@ -51,6 +52,24 @@ class NightResult:
     plan_id: str | None
     plan_status: str | None
     alert: bool
+
+
+def night_of(now: datetime, timezone: str) -> date:
+    """The night a run at `now` belongs to: the calendar date in the schedule's timezone.
+
+    The scheduled event's own time is not used: the Functions SDK puts the wall-clock time
+    there when the scheduler header is missing, and the emulator invokes a scheduled
+    function once without it, so two runs of one night could claim two different nights.
+    """
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def trading_night(night: date, trading: set[date]) -> date:
+    """The trading day a night belongs to (Saturday's and Sunday's nights to Monday)."""
+    return min((d for d in trading if d >= night), default=night)
+
+
+_NOTHING = (None, None, None, False)
 
 
 def task_id(uid: str, night: date) -> str:
@@ -98,8 +117,12 @@ def fan_out(ports: Ports, night: date, page_size: int = 500, workers: int = 64) 
     return result
 
 
-def rebalance_user(uid: str, night: date, ports: Ports) -> NightResult:
+def rebalance_user(uid: str, night: date, ports: Ports, timezone: str) -> NightResult:
     """One user's night: drift log, trigger decision, and a plan or an alert.
+
+    A task is acted on only while its night is still the current one by the clock (the
+    same trading day): a task delivered late, after the next night began, is dropped, so
+    it never writes a drift log for a night it was not enqueued for.
 
     Raises:
         RebalancerError: For this user only (no targets, no broker, broker down); the
@@ -107,13 +130,16 @@ def rebalance_user(uid: str, night: date, ports: Ports) -> NightResult:
     """
     user = read_user(uid, ports)
     if not user.settings.nightly:
-        return NightResult(uid, "rebalancing is off", None, None, None, False)
+        return NightResult(uid, "rebalancing is off", *_NOTHING)
     market = read_market(user.broker, user.targets)
     report = measure_drift(market.portfolio, user.targets, user.settings.drift)
     trading = user.broker.trading_days(night - CALENDAR_WINDOW, night + CALENDAR_WINDOW)
     # A night belongs to the next trading day (Saturday's and Sunday's nights to Monday),
     # which is also the day the once-a-day rule counts.
-    night = min((d for d in trading if d >= night), default=night)
+    tonight = night_of(ports.clock.now(), timezone)
+    night = trading_night(night, trading)
+    if night != trading_night(tonight, trading):
+        return NightResult(uid, f"stale task: its night ({night}) is not tonight's", *_NOTHING)
     settings = user.settings
     decision = decide(
         settings.schedule, night, trading, report.needs_rebalance, settings.last_auto_run_on
@@ -140,7 +166,7 @@ def rebalance_user(uid: str, night: date, ports: Ports) -> NightResult:
         }
         log["plan_id"] = plan_id
         writes[f"users/{uid}/rebalanceHistory/{plan_id}"] = history
-        writes[f"userSettings/{uid}"] = {"last_auto_run_on": night.isoformat()}
+        writes[f"userSettings/{uid}"] = {"last_auto_run_on": night.isoformat(), "updated_at": now}
         if not settings.auto_execute:
             writes[f"users/{uid}/driftAlerts/{night:%Y%m%d}"] = alert_record(
                 plan, plan_id, decision, now

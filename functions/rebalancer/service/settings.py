@@ -12,6 +12,7 @@ from rebalancer.domain.settings import (
     settings_to_document,
 )
 from rebalancer.service.context import Ports
+from rebalancer.service.market import trading_day
 
 
 def update_settings(uid: str, changes: Mapping[str, object], ports: Ports) -> UserSettings:
@@ -24,7 +25,7 @@ def update_settings(uid: str, changes: Mapping[str, object], ports: Ports) -> Us
     goal = changes.get("goal")
     if isinstance(goal, Mapping) and not goal.get("start_date"):
         # The straight line a goal is measured against starts the day it is set.
-        start = ports.clock.now().date().isoformat()
+        start = trading_day(ports.clock.now()).isoformat()
         changes = {**changes, "goal": {"start_value": None, **goal, "start_date": start}}
     merged = settings_from_document({**settings_to_document(current), **changes})
     if merged.critical_percent < merged.threshold_percent:
