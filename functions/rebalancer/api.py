@@ -24,11 +24,17 @@ from pydantic import (
     model_validator,
 )
 
+from rebalancer.domain.allocation_rules import (
+    MAX_SUBSTITUTES,
+    MAX_TARGETS,
+    MIN_PERCENT,
+    MIN_QTY,
+    MIN_USD,
+    QTY_DECIMALS,
+    SYMBOL_PATTERN,
+)
 from rebalancer.domain.errors import InvalidInput
 
-SYMBOL_PATTERN = r"^[A-Z][A-Z0-9]{0,9}([./][A-Z]{1,5})?$"
-MAX_TARGETS = 50
-MAX_SUBSTITUTES = 5
 MAX_QTY = Decimal(1_000_000_000)
 MAX_NOTIONAL_USD = Decimal(1_000_000_000)
 MAX_PRICE_USD = Decimal(10_000_000)
@@ -40,10 +46,14 @@ def _to_decimal(value: float | int) -> Decimal:
     return Decimal(str(value))
 
 
-def _positive(limit: Decimal) -> Any:
+def _positive(limit: Decimal, floor: Decimal) -> Any:
+    """A number in [floor, limit]: tiny positive values (1e-25) are refused too."""
+
     def check(value: Decimal) -> Decimal:
         if value <= 0:
             raise ValueError("must be greater than 0")
+        if value < floor:
+            raise ValueError(f"must be at least {floor}")
         if value > limit:
             raise ValueError(f"must be at most {limit}")
         return value
@@ -51,12 +61,26 @@ def _positive(limit: Decimal) -> Any:
     return AfterValidator(check)
 
 
-def _non_negative(limit: Decimal) -> Any:
+def _non_negative(limit: Decimal, floor: Decimal | None = None) -> Any:
+    """A number in [0, limit]; with a floor, 0 or at least the floor."""
+
     def check(value: Decimal) -> Decimal:
         if value < 0:
             raise ValueError("must be 0 or more")
+        if floor is not None and 0 < value < floor:
+            raise ValueError(f"must be 0 or at least {floor}")
         if value > limit:
             raise ValueError(f"must be at most {limit}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _places(decimals: int) -> Any:
+    def check(value: Decimal) -> Decimal:
+        exponent = value.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -decimals:
+            raise ValueError(f"must have at most {decimals} decimals")
         return value
 
     return AfterValidator(check)
@@ -64,6 +88,7 @@ def _non_negative(limit: Decimal) -> Any:
 
 Number = Annotated[StrictInt | StrictFloat, AfterValidator(_to_decimal)]
 Symbol = Annotated[StrictStr, Field(pattern=SYMBOL_PATTERN)]
+Percent = Annotated[Number, _positive(Decimal(100), MIN_PERCENT)]
 
 
 class Request(BaseModel):
@@ -76,8 +101,8 @@ class TargetIn(Request):
     """One target of `set_targets`; substitutes are bought instead when a wash sale forbids."""
 
     symbol: Symbol
-    target_percent: Annotated[Number, _positive(Decimal(100))]
-    threshold_percent: Annotated[Number, _positive(Decimal(100))] | None = None
+    target_percent: Percent
+    threshold_percent: Percent | None = None
     enabled: StrictBool = True
     substitutes: Annotated[list[Symbol], Field(max_length=MAX_SUBSTITUTES)] = []
 
@@ -133,14 +158,20 @@ class ExecuteTradeRequest(Request):
 
     symbol: Symbol
     side: Literal["buy", "sell"]
-    qty: Annotated[Number, _positive(MAX_QTY)] | None = None
-    notional: Annotated[Number, _positive(MAX_NOTIONAL_USD)] | None = None
+    qty: Annotated[Number, _positive(MAX_QTY, MIN_QTY), _places(QTY_DECIMALS)] | None = None
+    notional: Annotated[Number, _positive(MAX_NOTIONAL_USD, MIN_USD)] | None = None
     order_type: Literal["market", "limit"] = "market"
     time_in_force: Literal["day", "gtc", "opg", "cls", "ioc", "fok"] = "day"
-    limit_price: Annotated[Number, _positive(MAX_PRICE_USD)] | None = None
+    limit_price: Annotated[Number, _positive(MAX_PRICE_USD, MIN_USD)] | None = None
+    idempotency_key: StrictStr | None = None
 
     @model_validator(mode="after")
     def _rules(self) -> ExecuteTradeRequest:
+        key = self.idempotency_key
+        # [A-Za-z0-9_-]{1,64}: '-' and '_' stand in for a letter in the alphanumeric test.
+        plain = None if key is None else key.replace("-", "a").replace("_", "a")
+        if plain is not None and not (0 < len(plain) <= 64 and plain.isascii() and plain.isalnum()):
+            raise InvalidInput("idempotency_key", "must be 1 to 64 characters of A-Z a-z 0-9 _ -")
         if self.qty is not None and self.notional is not None:
             raise InvalidInput("notional", "give either qty or notional, not both")
         if self.qty is None and self.notional is None:
@@ -158,8 +189,8 @@ class ProposePlanRequest(Request):
     """`propose_plan`: a strategy (default: the user's) and optional cash flows."""
 
     strategy: Literal["auto", "full", "threshold", "band", "cash_flow", "tax_aware"] = "auto"
-    cash_to_invest: Annotated[Number, _non_negative(MAX_NOTIONAL_USD)] = 0
-    cash_to_raise: Annotated[Number, _non_negative(MAX_NOTIONAL_USD)] = 0
+    cash_to_invest: Annotated[Number, _non_negative(MAX_NOTIONAL_USD, MIN_USD)] = 0
+    cash_to_raise: Annotated[Number, _non_negative(MAX_NOTIONAL_USD, MIN_USD)] = 0
 
     @model_validator(mode="after")
     def _one_flow(self) -> ProposePlanRequest:
@@ -176,11 +207,11 @@ class GoalIn(Request):
     """A savings goal."""
 
     name: Annotated[StrictStr, Field(min_length=1, max_length=100)]
-    target_amount: Annotated[Number, _positive(MAX_NOTIONAL_USD)]
+    target_amount: Annotated[Number, _positive(MAX_NOTIONAL_USD, MIN_USD)]
     target_date: IsoDate
     priority: Literal["low", "medium", "high"] = "medium"
-    monthly_contribution: Annotated[Number, _non_negative(MAX_NOTIONAL_USD)] | None = None
-    start_value: Annotated[Number, _non_negative(MAX_NOTIONAL_USD)] | None = None
+    monthly_contribution: Annotated[Number, _non_negative(MAX_NOTIONAL_USD, MIN_USD)] | None = None
+    start_value: Annotated[Number, _non_negative(MAX_NOTIONAL_USD, MIN_USD)] | None = None
 
     @model_validator(mode="after")
     def _real_date(self) -> GoalIn:
@@ -194,22 +225,22 @@ class GoalIn(Request):
 class UpdateSettingsRequest(Request):
     """`update_settings`: any subset of the rebalancing preferences; the rest stay."""
 
-    threshold_percent: Annotated[Number, _positive(Decimal(100))] | None = None
-    critical_percent: Annotated[Number, _positive(Decimal(100))] | None = None
+    threshold_percent: Percent | None = None
+    critical_percent: Percent | None = None
     drift_method: Literal["absolute", "relative"] | None = None
     strategy: Literal["full", "threshold", "band", "cash_flow", "tax_aware"] | None = None
     band_target: Literal["edge", "target"] | None = None
-    min_trade_usd: Annotated[Number, _non_negative(Decimal(1_000_000))] | None = None
+    min_trade_usd: Annotated[Number, _non_negative(Decimal(1_000_000), MIN_USD)] | None = None
     cash_buffer_bps: Annotated[Number, _non_negative(Decimal(5_000))] | None = None
-    commission_usd: Annotated[Number, _non_negative(Decimal(100))] | None = None
+    commission_usd: Annotated[Number, _non_negative(Decimal(100), MIN_USD)] | None = None
     spread_bps: Annotated[Number, _non_negative(Decimal(500))] | None = None
     lot_method: Literal["fifo", "lifo", "hifo"] | None = None
     avoid_short_term_gains: StrictBool | None = None
     harvest_losses: StrictBool | None = None
-    harvest_threshold_percent: Annotated[Number, _positive(Decimal(100))] | None = None
+    harvest_threshold_percent: Percent | None = None
     short_term_tax_rate: Rate | None = None
     long_term_tax_rate: Rate | None = None
-    tax_limit_usd: Annotated[Number, _non_negative(MAX_NOTIONAL_USD)] | None = None
+    tax_limit_usd: Annotated[Number, _non_negative(MAX_NOTIONAL_USD, MIN_USD)] | None = None
     order_type: Literal["market", "limit"] | None = None
     limit_buffer_bps: Annotated[Number, _non_negative(Decimal(1_000))] | None = None
     fill_wait_seconds: Annotated[Number, _non_negative(Decimal(300))] | None = None

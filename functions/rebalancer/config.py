@@ -6,7 +6,7 @@ imports this module without values.
 
 from __future__ import annotations
 
-from firebase_functions.params import IntParam, SecretParam, StringParam
+from firebase_functions.params import BoolParam, IntParam, SecretParam, StringParam
 
 ALPACA_URL_OVERRIDE = StringParam(
     "ALPACA_URL_OVERRIDE",
@@ -27,6 +27,11 @@ NIGHTLY_MAX_CONCURRENT = IntParam(
     "NIGHTLY_MAX_CONCURRENT",
     default=100,
     description="rebalanceUser tasks dispatched at once (Cloud Tasks rate limit).",
+)
+ENFORCE_APP_CHECK = BoolParam(
+    "ENFORCE_APP_CHECK",
+    default=False,
+    description="Refuse callable requests without a valid App Check token (unauthenticated).",
 )
 BROKER_CREDENTIALS_KEY = SecretParam(
     "BROKER_CREDENTIALS_KEY",

@@ -89,13 +89,14 @@ def test_execute_trade_places_an_order_and_records_it(new_client: Any, db: Any) 
     assert client.orders_placed() == 3
 
 
-def test_execute_trade_broker_refusal_is_a_clear_error(new_client: Any) -> None:
+def test_execute_trade_refusals_are_clear_errors_before_the_broker(new_client: Any) -> None:
     client: Client = new_client("100")
     client.link()
     status, code, message = client.error(
         "execute_trade", {"symbol": "SPY", "side": "buy", "qty": 5}
     )
-    assert code == "FAILED_PRECONDITION" and "insufficient buying power" in message
+    assert code == "FAILED_PRECONDITION"
+    assert message == "insufficient buying power: SPY needs $2,500.00, $100.00 available"
     status, code, message = client.error(
         "execute_trade", {"symbol": "BRK.A", "side": "buy", "qty": 0.5}
     )
@@ -104,7 +105,7 @@ def test_execute_trade_broker_refusal_is_a_clear_error(new_client: Any) -> None:
         "execute_trade", {"symbol": "NOPE", "side": "buy", "qty": 1}
     )
     assert code == "INVALID_ARGUMENT" and message == "symbol: NOPE is not known at the broker"
-    assert client.orders_placed() == 1  # only the well-formed order reached the broker
+    assert client.orders_placed() == 0  # buying power is checked before sending (issue 10)
 
 
 def test_execute_trade_behind_the_kill_switch(new_client: Any, kill_switch: Any, db: Any) -> None:

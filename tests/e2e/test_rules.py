@@ -121,3 +121,87 @@ def test_owner_writes_valid_allocation_documents_only(stack: Stack, uid: str) ->
     url = stack.firestore_url(f"userSettings/{uid}/allocation/QQQ")
     assert request("DELETE", url, None, as_user("other"))[0] == 403
     assert request("DELETE", url, None, as_user(uid))[0] == 200
+
+
+def put_allocation(stack: Stack, uid: str, doc_id: str, body: dict[str, Any]) -> int:
+    """PATCH one allocation document as its owner; the HTTP status."""
+    url = stack.firestore_url(f"userSettings/{uid}/allocation/{doc_id}")
+    return request("PATCH", url, body, as_user(uid))[0]
+
+
+def spy(**extra: Any) -> dict[str, Any]:
+    """SPY at 40 % with extra fields, as a REST document body."""
+    return fields(symbol="SPY", target_percent=40, enabled=True, **extra)
+
+
+def with_raw(body: dict[str, Any], field: str, value: dict[str, Any]) -> dict[str, Any]:
+    """A body with one field set to a raw REST value (NaN, integers, nested lists)."""
+    return {"fields": {**body["fields"], field: value}}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        spy(substitutes=["IVV", "VOO", "SPLG", "BRK.B", "SPYM"]),
+        spy(substitutes=[]),
+        spy(threshold_percent=0.01),
+        fields(symbol="SPY", target_percent=0.01, enabled=True),
+        fields(symbol="SPY", target_percent=100, enabled=False, threshold_percent=100),
+    ],
+)
+def test_allocation_documents_at_the_limits_are_allowed(
+    stack: Stack, uid: str, body: dict[str, Any]
+) -> None:
+    assert put_allocation(stack, uid, "SPY", body) == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("itself as a substitute", spy(substitutes=["SPY"])),
+        ("itself among others", spy(substitutes=["IVV", "SPY"])),
+        ("a substitute twice", spy(substitutes=["IVV", "IVV"])),
+        ("six substitutes", spy(substitutes=["IVV", "VOO", "SPLG", "SPYM", "RSP", "SCHX"])),
+        ("a lower-case substitute", spy(substitutes=["ivv"])),
+        ("a substitute with a space", spy(substitutes=["I V"])),
+        ("substitutes as a string", spy(substitutes="QQQ")),
+        ("substitutes as a number", with_raw(spy(), "substitutes", {"integerValue": "5"})),
+        (
+            "a number among the substitutes",
+            with_raw(
+                spy(),
+                "substitutes",
+                {"arrayValue": {"values": [{"stringValue": "IVV"}, {"integerValue": "5"}]}},
+            ),
+        ),
+        (
+            "a map among the substitutes",
+            with_raw(
+                spy(),
+                "substitutes",
+                {"arrayValue": {"values": [{"mapValue": {"fields": {}}}]}},
+            ),
+        ),
+        ("target 1e-25", fields(symbol="SPY", target_percent=1e-25, enabled=True)),
+        ("target 0.009", fields(symbol="SPY", target_percent=0.009, enabled=True)),
+        ("target -5", fields(symbol="SPY", target_percent=-5, enabled=True)),
+        (
+            "target NaN",
+            with_raw(spy(), "target_percent", {"doubleValue": "NaN"}),
+        ),
+        (
+            "target infinity",
+            with_raw(spy(), "target_percent", {"doubleValue": "Infinity"}),
+        ),
+        ("target 1e300", fields(symbol="SPY", target_percent=1e300, enabled=True)),
+        ("threshold 1e-25", spy(threshold_percent=1e-25)),
+        ("threshold 0", spy(threshold_percent=0)),
+        ("threshold NaN", with_raw(spy(), "threshold_percent", {"doubleValue": "NaN"})),
+        ("threshold as a string", spy(threshold_percent="3")),
+        ("threshold null", with_raw(spy(), "threshold_percent", {"nullValue": None})),
+    ],
+)
+def test_allocation_documents_that_break_a_rule_are_refused(
+    stack: Stack, uid: str, name: str, body: dict[str, Any]
+) -> None:
+    assert put_allocation(stack, uid, "SPY", body) == 403, name

@@ -92,3 +92,31 @@ def test_broker_links_and_the_batched_check_record(store: FirestoreStore, uid: s
     assert {d.id for d in user.collection("driftLogs").get()} == {"log1", "log2"}
     assert [d.id for d in user.collection("rebalanceHistory").get()] == ["plan1"]
     assert len(store.new_id()) == 20 and store.new_id() != store.new_id()
+
+
+def test_link_attempts_are_counted_in_a_transaction_per_user(
+    store: FirestoreStore, uid: str
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    hour = timedelta(hours=1)
+    assert store.count_attempt(uid, "link_broker", T0, 5, hour) is None
+    with ThreadPoolExecutor(4) as pool:  # concurrent attempts: each is counted exactly once
+        answers = list(
+            pool.map(lambda k: store.count_attempt(uid, "link_broker", T0, 5, hour), range(4))
+        )
+    assert answers == [None] * 4  # 1 + 4 = 5 counted, none lost to a race
+    assert store.count_attempt(uid, "link_broker", T0, 5, hour) == T0 + hour
+    stored = store.client.document(f"users/{uid}/limits/link_broker").get().to_dict()
+    assert stored["attempts"] == [T0] * 5
+    assert store.count_attempt(uid, "link_broker", T0 + hour, 5, hour) is None
+    assert store.count_attempt(uid + "-other", "link_broker", T0, 5, hour) is None
+
+
+def test_a_trade_record_holding_an_order_is_never_replaced(store: FirestoreStore, uid: str) -> None:
+    placed = {"status": "completed_success", "orders": [{"order_id": "o-1"}]}
+    refused = {"status": "refused", "orders": [{"order_id": None}]}
+    assert store.save_trade(uid, "trade-k", refused) == refused
+    assert store.save_trade(uid, "trade-k", placed) == placed
+    assert store.save_trade(uid, "trade-k", refused) == placed
+    assert store.get_history(uid, "trade-k") == placed

@@ -114,14 +114,22 @@ class AlpacaBroker:
         self.connector = connector
 
     def get_account(self) -> BrokerAccount:
-        """Cash, value and status of the account."""
+        """Cash, value and status of the account.
+
+        Buying power is what can be spent without margin: Alpaca's `buying_power` and
+        `non_marginable_buying_power` already subtract what open buy orders hold; the
+        smaller of the two is taken, so that a margin account never lends.
+        """
         raw = _call(lambda: self.trading.get("/account"))
+        power = Decimal(raw["buying_power"])
+        if raw.get("non_marginable_buying_power") not in (None, ""):
+            power = min(power, Decimal(raw["non_marginable_buying_power"]))
         return BrokerAccount(
             account_number=str(raw["account_number"]),
             status=str(raw["status"]),
             cash_usd=Decimal(raw["cash"]),
             portfolio_value_usd=Decimal(raw.get("portfolio_value") or raw["equity"]),
-            buying_power_usd=Decimal(raw["buying_power"]),
+            buying_power_usd=power,
         )
 
     def get_positions(self) -> list[BrokerPosition]:
@@ -134,6 +142,7 @@ class AlpacaBroker:
                 price_usd=Decimal(p["current_price"]),
                 market_value_usd=Decimal(p["market_value"]),
                 cost_basis_usd=Decimal(p["cost_basis"]),
+                qty_available=_dec(p.get("qty_available")),
             )
             for p in raw
         ]

@@ -6,24 +6,29 @@ import secrets
 import string
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from rebalancer.domain.allocation_rules import (
+    MAX_TARGETS,
+    allocation_doc_id,
+    check_allocation,
+    check_document_count,
+    target_from_document,
+)
+from rebalancer.domain.execution import PlanStatus
+from rebalancer.domain.limits import admit
 from rebalancer.domain.models import Target
 from rebalancer.domain.risk import KillSwitch
-from rebalancer.domain.settings import UserSettings, settings_from_document, stored_decimal
-from rebalancer.service.leases import begin_execution, holder_check
+from rebalancer.domain.settings import UserSettings, settings_from_document
+from rebalancer.service import leases
+from rebalancer.service.leases import LeaseWrites
 from rebalancer.service.ports import BrokerLink
+from rebalancer.service.records import holds_order
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client, DocumentReference, Transaction
 
 ID_ALPHABET = string.ascii_letters + string.digits
-
-
-def allocation_doc_id(symbol: str) -> str:
-    """Document ids cannot hold '/', so crypto pairs such as BTC/USD are stored as BTC-USD."""
-    return symbol.replace("/", "-")
 
 
 class FirestoreStore:
@@ -39,9 +44,24 @@ class FirestoreStore:
         return self.client.collection("users").document(uid)
 
     def get_targets(self, uid: str) -> list[Target]:
-        """The user's allocation documents, largest target first."""
-        docs = self._user_settings(uid).collection("allocation").stream()
-        targets = [_target(doc.id, doc.to_dict() or {}) for doc in docs]
+        """The user's allocation documents, largest target first, checked by the rules.
+
+        At most 50 documents are read (the query stops at 51 to tell there are more).
+
+        Raises:
+            InvalidAllocation: If there are more than 50 documents, or one breaks a rule
+                of `rebalancer.domain.allocation_rules` (named by its path).
+        """
+        collection = f"userSettings/{uid}/allocation"
+        docs = list(self.client.collection(collection).limit(MAX_TARGETS + 1).stream())
+        check_document_count(collection, len(docs))
+        allocation = {
+            f"{collection}/{doc.id}": target_from_document(
+                f"{collection}/{doc.id}", doc.id, doc.to_dict() or {}
+            )
+            for doc in docs
+        }
+        targets = check_allocation(allocation)
         return sorted(targets, key=lambda t: (-t.target_percent, t.symbol))
 
     def replace_targets(self, uid: str, targets: list[Target], now: datetime) -> None:
@@ -158,21 +178,30 @@ class FirestoreStore:
         """Take the user's execution lease and mark the plan executing, in one transaction."""
         from google.cloud import firestore
 
-        plan_ref = self._user(uid).collection("rebalanceHistory").document(plan_id)
-        lease_ref = self._user(uid).collection("leases").document("execution")
+        history = self._user(uid).collection("rebalanceHistory")
+        plan_ref = history.document(plan_id)
+        lease_ref = self._lease(uid)
 
         @firestore.transactional
         def start(transaction: Transaction) -> dict[str, Any]:
             plan = plan_ref.get(transaction=transaction)
             lease = lease_ref.get(transaction=transaction)
+            lease_doc = lease.to_dict() if lease.exists else None
+            live_id = (lease_doc or {}).get("plan_id")
+            live = None
+            if live_id and live_id != plan_id:
+                live = history.document(str(live_id)).get(transaction=transaction).to_dict()
 
-            def write(plan_doc: dict[str, Any], lease_doc: dict[str, Any]) -> None:
-                transaction.set(plan_ref, plan_doc, merge=True)
-                transaction.set(lease_ref, lease_doc)
+            def write(writes: LeaseWrites) -> None:
+                transaction.set(plan_ref, writes.plan, merge=True)
+                transaction.set(lease_ref, writes.lease)
+                if writes.superseded is not None:
+                    transaction.set(history.document(str(live_id)), writes.superseded, merge=True)
 
-            return begin_execution(
+            return leases.begin_execution(
                 plan.to_dict() if plan.exists else None,
-                lease.to_dict() if lease.exists else None,
+                lease_doc,
+                live,
                 plan_id,
                 executor,
                 now,
@@ -198,12 +227,13 @@ class FirestoreStore:
         from google.cloud import firestore
 
         plan_ref = self._user(uid).collection("rebalanceHistory").document(plan_id)
-        lease_ref = self._user(uid).collection("leases").document("execution")
+        lease_ref = self._lease(uid)
 
         @firestore.transactional
         def save(transaction: Transaction) -> None:
             plan = plan_ref.get(transaction=transaction).to_dict() or {}
-            holder_check(plan, executor)
+            lease = lease_ref.get(transaction=transaction)
+            leases.fence(lease.to_dict() if lease.exists else None, plan_id, executor)
             until = None if release else now + timedelta(seconds=lease_s)
             transaction.set(
                 plan_ref,
@@ -216,13 +246,82 @@ class FirestoreStore:
                 merge=True,
             )
             if release:
-                transaction.delete(lease_ref)
+                status = PlanStatus(str(changes.get("status", plan.get("status"))))
+                pointer = leases.released_lease(plan_id, status)
+                if pointer is None:
+                    transaction.delete(lease_ref)
+                else:
+                    transaction.set(lease_ref, pointer)
             else:
                 transaction.set(
                     lease_ref, {"plan_id": plan_id, "holder": executor, "expires_at": until}
                 )
 
         save(self.client.transaction())
+
+    def cancel_unsent(self, uid: str, plan_id: str, now: datetime) -> dict[str, Any] | None:
+        """Cancel a plan none of whose orders was sent, in one transaction."""
+        from google.cloud import firestore
+
+        plan_ref = self._user(uid).collection("rebalanceHistory").document(plan_id)
+        lease_ref = self._lease(uid)
+
+        @firestore.transactional
+        def cancel(transaction: Transaction) -> dict[str, Any] | None:
+            plan = plan_ref.get(transaction=transaction)
+            lease = lease_ref.get(transaction=transaction)
+            plan_doc = plan.to_dict() if plan.exists else None
+            decided = leases.cancel_unsent(
+                plan_doc, lease.to_dict() if lease.exists else None, plan_id, now
+            )
+            if decided is None:
+                return None
+            changes, drop_lease = decided
+            transaction.set(plan_ref, changes, merge=True)
+            if drop_lease:
+                transaction.delete(lease_ref)
+            return {**(plan_doc or {}), **changes}
+
+        result: dict[str, Any] | None = cancel(self.client.transaction())
+        return result
+
+    def start_cancel(
+        self, uid: str, plan_id: str, executor: str, now: datetime, lease_s: float
+    ) -> bool:
+        """Take the lease to cancel a plan whose orders were sent."""
+        from google.cloud import firestore
+
+        plan_ref = self._user(uid).collection("rebalanceHistory").document(plan_id)
+        lease_ref = self._lease(uid)
+
+        @firestore.transactional
+        def start(transaction: Transaction) -> bool:
+            plan = plan_ref.get(transaction=transaction)
+            lease = lease_ref.get(transaction=transaction)
+            lease_doc = leases.begin_cancel(
+                plan.to_dict() if plan.exists else None,
+                lease.to_dict() if lease.exists else None,
+                plan_id,
+                executor,
+                now,
+                lease_s,
+            )
+            if lease_doc is None:
+                return False
+            transaction.set(lease_ref, lease_doc)
+            transaction.set(plan_ref, {"lease_holder": executor}, merge=True)
+            return True
+
+        taken: bool = start(self.client.transaction())
+        return taken
+
+    def annotate_plan(self, uid: str, plan_id: str, changes: Mapping[str, Any]) -> None:
+        """Merge fields into a plan without the lease."""
+        ref = self._user(uid).collection("rebalanceHistory").document(plan_id)
+        ref.set(dict(changes), merge=True)
+
+    def _lease(self, uid: str) -> Any:
+        return self._user(uid).collection("leases").document("execution")
 
     def record_fan_out(self, night: date, summary: Mapping[str, Any]) -> None:
         """Keep what a nightly fan-out did in `nightlyRuns/{night}`."""
@@ -264,14 +363,44 @@ class FirestoreStore:
         snapshot = self._user(uid).collection("rebalanceHistory").document(history_id).get()
         return snapshot.to_dict() if snapshot.exists else None
 
+    def save_trade(self, uid: str, history_id: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+        """Write a trade's entry in a transaction unless the stored one records a placed order."""
+        from google.cloud import firestore
 
-def _target(symbol: str, data: Mapping[str, Any]) -> Target:
-    threshold = data.get("threshold_percent")
-    substitutes = data.get("substitutes")
-    return Target(
-        symbol=str(data.get("symbol", symbol)),
-        target_percent=stored_decimal(data.get("target_percent"), Decimal(0)),
-        threshold_percent=None if threshold is None else stored_decimal(threshold, Decimal(5)),
-        enabled=data.get("enabled", True) is not False,
-        substitutes=tuple(str(x) for x in substitutes) if isinstance(substitutes, list) else (),
-    )
+        ref = self._user(uid).collection("rebalanceHistory").document(history_id)
+
+        @firestore.transactional
+        def save(transaction: Transaction) -> dict[str, Any]:
+            snapshot = ref.get(transaction=transaction)
+            stored: dict[str, Any] = (snapshot.to_dict() or {}) if snapshot.exists else {}
+            if holds_order(stored):
+                return stored
+            transaction.set(ref, dict(entry))
+            return dict(entry)
+
+        result: dict[str, Any] = save(self.client.transaction())
+        return result
+
+    def count_attempt(
+        self, uid: str, action: str, now: datetime, limit: int, window: timedelta
+    ) -> datetime | None:
+        """Count an attempt in `users/{uid}/limits/{action}` (clients read it, never write it)."""
+        from google.cloud import firestore
+
+        ref = self._user(uid).collection("limits").document(action)
+
+        @firestore.transactional
+        def count(transaction: Transaction) -> datetime | None:
+            snapshot = ref.get(transaction=transaction)
+            stored = (snapshot.to_dict() or {}).get("attempts") if snapshot.exists else None
+            previous = [t for t in stored if isinstance(t, datetime)] if stored else []
+            admission = admit(previous, now, limit, window)
+            if admission.allowed:
+                transaction.set(
+                    ref, {"attempts": list(admission.attempts), "limit": limit, "updated_at": now}
+                )
+            return admission.retry_at
+
+        # A burst of attempts contends on one document: more tries than the default 5.
+        result: datetime | None = count(self.client.transaction(max_attempts=10))
+        return result

@@ -11,12 +11,20 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from rebalancer.domain.allocation_rules import (
+    allocation_doc_id,
+    check_allocation,
+    check_document_count,
+)
 from rebalancer.domain.errors import BrokerAuthFailed, BrokerError, BrokerRejected
+from rebalancer.domain.execution import PlanStatus
+from rebalancer.domain.limits import admit
 from rebalancer.domain.models import ZERO, AssetInfo, OrderIntent, OrderResult, Side, Target
 from rebalancer.domain.risk import KillSwitch
 from rebalancer.domain.settings import UserSettings, settings_from_document, settings_to_document
 from rebalancer.domain.tax import Fill
-from rebalancer.service.leases import begin_execution, holder_check
+from rebalancer.service import leases
+from rebalancer.service.leases import LeaseWrites
 from rebalancer.service.ports import (
     BrokerAccount,
     BrokerCredentials,
@@ -24,6 +32,7 @@ from rebalancer.service.ports import (
     BrokerPosition,
     MarketClock,
 )
+from rebalancer.service.records import holds_order
 
 
 @dataclass
@@ -39,12 +48,17 @@ class InMemoryStore:
     kill_switch_reads: int = 0
     leases: dict[str, dict[str, Any]] = field(default_factory=dict)
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    limits: dict[tuple[str, str], tuple[datetime, ...]] = field(default_factory=dict)
     saves: int = 0
     _ids: Iterable[int] = field(default_factory=itertools.count)
 
     def get_targets(self, uid: str) -> list[Target]:
-        """The user's targets."""
-        return list(self.targets.get(uid, []))
+        """The user's targets, checked by the allocation rules as the Firestore adapter does."""
+        collection = f"userSettings/{uid}/allocation"
+        targets = self.targets.get(uid, [])
+        check_document_count(collection, len(targets))
+        check_allocation({f"{collection}/{allocation_doc_id(t.symbol)}": t for t in targets})
+        return list(targets)
 
     def replace_targets(self, uid: str, targets: list[Target], now: datetime) -> None:
         """Replace the user's targets."""
@@ -107,13 +121,18 @@ class InMemoryStore:
     ) -> dict[str, Any]:
         """Take the lease as the Firestore adapter does (a dict stands in for the document)."""
         plans = self.history.setdefault(uid, {})
+        lease = self.leases.get(uid)
+        live_id = (lease or {}).get("plan_id")
+        live = plans.get(str(live_id)) if live_id and live_id != plan_id else None
 
-        def write(plan_doc: dict[str, Any], lease_doc: dict[str, Any]) -> None:
-            plans[plan_id] = {**plans[plan_id], **plan_doc}
-            self.leases[uid] = lease_doc
+        def write(writes: LeaseWrites) -> None:
+            plans[plan_id] = {**plans[plan_id], **writes.plan}
+            self.leases[uid] = writes.lease
+            if writes.superseded is not None:
+                plans[str(live_id)] = {**plans[str(live_id)], **writes.superseded}
 
-        return begin_execution(
-            plans.get(plan_id), self.leases.get(uid), plan_id, executor, now, lease_s, write
+        return leases.begin_execution(
+            plans.get(plan_id), lease, live, plan_id, executor, now, lease_s, write
         )
 
     def save_execution(
@@ -127,9 +146,9 @@ class InMemoryStore:
         *,
         release: bool = False,
     ) -> None:
-        """Write progress while holding the lease."""
+        """Write progress while holding the lease (fenced on the lease document)."""
         plan = self.history[uid][plan_id]
-        holder_check(plan, executor)
+        leases.fence(self.leases.get(uid), plan_id, executor)
         until = None if release else now + timedelta(seconds=lease_s)
         holder = None if release else executor
         self.history[uid][plan_id] = {
@@ -137,12 +156,47 @@ class InMemoryStore:
             **changes,
             "lease_holder": holder,
             "lease_expires_at": until,
+            "updated_at": now,
         }
         self.saves += 1
         if release:
-            self.leases.pop(uid, None)
+            status = PlanStatus(str(changes.get("status", plan.get("status"))))
+            pointer = leases.released_lease(plan_id, status)
+            if pointer is None:
+                self.leases.pop(uid, None)
+            else:
+                self.leases[uid] = pointer
         else:
             self.leases[uid] = {"plan_id": plan_id, "holder": executor, "expires_at": until}
+
+    def cancel_unsent(self, uid: str, plan_id: str, now: datetime) -> dict[str, Any] | None:
+        """Cancel a plan none of whose orders was sent (one step, as a transaction)."""
+        plan = self.history.get(uid, {}).get(plan_id)
+        decided = leases.cancel_unsent(plan, self.leases.get(uid), plan_id, now)
+        if decided is None or plan is None:
+            return None
+        changes, drop_lease = decided
+        self.history[uid][plan_id] = {**plan, **changes}
+        if drop_lease:
+            self.leases.pop(uid, None)
+        return dict(self.history[uid][plan_id])
+
+    def start_cancel(
+        self, uid: str, plan_id: str, executor: str, now: datetime, lease_s: float
+    ) -> bool:
+        """Take the lease to cancel a plan whose orders were sent."""
+        plan = self.history.get(uid, {}).get(plan_id)
+        lease = leases.begin_cancel(plan, self.leases.get(uid), plan_id, executor, now, lease_s)
+        if lease is None or plan is None:
+            return False
+        self.leases[uid] = lease
+        self.history[uid][plan_id] = {**plan, "lease_holder": executor}
+        return True
+
+    def annotate_plan(self, uid: str, plan_id: str, changes: Mapping[str, Any]) -> None:
+        """Merge fields into a plan without the lease."""
+        plan = self.history.get(uid, {}).get(plan_id, {})
+        self.history.setdefault(uid, {})[plan_id] = {**plan, **changes}
 
     def record_fan_out(self, night: date, summary: Mapping[str, Any]) -> None:
         """Keep the fan-out summary."""
@@ -169,10 +223,31 @@ class InMemoryStore:
         entry = self.history.get(uid, {}).get(history_id)
         return dict(entry) if entry is not None else None
 
+    def save_trade(self, uid: str, history_id: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+        """Store a trade's entry unless the stored one records a placed order."""
+        entries = self.history.setdefault(uid, {})
+        stored = entries.get(history_id)
+        if stored is None or not holds_order(stored):
+            entries[history_id] = stored = dict(entry)
+        return dict(stored)
+
+    def count_attempt(
+        self, uid: str, action: str, now: datetime, limit: int, window: timedelta
+    ) -> datetime | None:
+        """Count an attempt in `limits` as the Firestore adapter does."""
+        admission = admit(self.limits.get((uid, action), ()), now, limit, window)
+        if admission.allowed:
+            self.limits[(uid, action)] = admission.attempts
+        return admission.retry_at
+
 
 @dataclass
 class InMemoryBroker:
-    """An account that fills every order at once at its price; `fail_next` raises once."""
+    """An account that fills every order at once at its price; `fail_next` raises once.
+
+    `open_buys_usd` and `open_sells` stand for cash and shares that open orders hold (a
+    test sets them): they come off buying power and `qty_available`, as at Alpaca.
+    """
 
     cash_usd: Decimal
     prices_usd: dict[str, Decimal]
@@ -188,22 +263,32 @@ class InMemoryBroker:
     next_open: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 14, 30, tzinfo=UTC))
     placed: dict[str, OrderResult] = field(default_factory=dict)
     holidays: set[date] = field(default_factory=set)
+    open_buys_usd: Decimal = ZERO
+    open_sells: dict[str, Decimal] = field(default_factory=dict)
 
     def _maybe_fail(self) -> None:
         if self.fail_next:
             raise self.fail_next.pop(0)
 
     def get_account(self) -> BrokerAccount:
-        """Cash and value."""
+        """Cash, value, and buying power: cash less what open buy orders hold."""
         self._maybe_fail()
         value = self.cash_usd + sum((q * self.prices_usd[s] for s, q in self.qty.items()), ZERO)
-        return BrokerAccount(self.account_number, "ACTIVE", self.cash_usd, value, self.cash_usd)
+        power = max(self.cash_usd - self.open_buys_usd, ZERO)
+        return BrokerAccount(self.account_number, "ACTIVE", self.cash_usd, value, power)
 
     def get_positions(self) -> list[BrokerPosition]:
         """Positions valued at the current prices."""
         self._maybe_fail()
         return [
-            BrokerPosition(s, q, self.prices_usd[s], q * self.prices_usd[s], ZERO)
+            BrokerPosition(
+                s,
+                q,
+                self.prices_usd[s],
+                q * self.prices_usd[s],
+                ZERO,
+                max(q - self.open_sells.get(s, ZERO), ZERO),
+            )
             for s, q in sorted(self.qty.items())
             if q
         ]
@@ -227,18 +312,18 @@ class InMemoryBroker:
         self._maybe_fail()
         if self.fail_submit:
             raise self.fail_submit.pop(0)
+        if intent.client_order_id in self.placed:  # as Alpaca: before funds
+            raise BrokerRejected("client_order_id must be unique", status=422, broker_code=40010001)
         price = self.prices_usd[intent.symbol]
         qty = intent.qty if intent.qty is not None else (intent.notional_usd or ZERO) / price
         held = self.qty.get(intent.symbol, ZERO)
-        if intent.side is Side.BUY and qty * price > self.cash_usd:
+        if intent.side is Side.BUY and qty * price > self.cash_usd - self.open_buys_usd:
             raise BrokerRejected("insufficient buying power", status=403, broker_code=40310000)
-        if intent.side is Side.SELL and qty > held:
+        if intent.side is Side.SELL and qty > held - self.open_sells.get(intent.symbol, ZERO):
             raise BrokerRejected("insufficient qty available", status=403, broker_code=40310000)
         sign = 1 if intent.side is Side.BUY else -1
         self.qty[intent.symbol] = held + sign * qty
         self.cash_usd -= sign * qty * price
-        if intent.client_order_id in self.placed:
-            raise BrokerRejected("client_order_id must be unique", status=422, broker_code=40010001)
         self.orders.append(intent)
         self.fills.append(Fill(intent.symbol, intent.side, qty, price, self.today, len(self.fills)))
         result = OrderResult(

@@ -7,10 +7,13 @@ RebalancerError
 │   ├── NoTargets
 │   ├── TargetsNotSummingTo100
 │   ├── NoBrokerLinked
-│   └── TradingDisabled     (kill-switch off, drawdown mode, or unreadable)
+│   ├── InvalidAllocation   (a stored allocation document breaks a rule; names it)
+│   ├── TradingDisabled     (kill-switch off, drawdown mode, or unreadable)
+│   └── InsufficientFunds   (buying power or shares available, checked before sending)
 ├── NotFound                not-found
 ├── PermissionDenied        permission-denied
 ├── ConcurrentExecution     aborted
+├── TooManyAttempts         resource-exhausted   (a per-user abuse limit)
 └── BrokerError
     ├── BrokerRejected      failed-precondition  (a 4xx answer to a valid request)
     ├── BrokerAuthFailed    failed-precondition  (linked credentials no longer valid)
@@ -60,8 +63,21 @@ class NoBrokerLinked(PreconditionFailed):
     """The user has not linked a broker account."""
 
 
+class InvalidAllocation(PreconditionFailed):
+    """A stored allocation document breaks a rule; the message names the document and field."""
+
+    def __init__(self, document: str, field: str | None, message: str) -> None:
+        super().__init__(f"{document}: {field}: {message}" if field else f"{document}: {message}")
+        self.document = document
+        self.field = field
+
+
 class TradingDisabled(PreconditionFailed):
     """The kill-switch refuses orders (disabled, drawdown mode, or unreadable)."""
+
+
+class InsufficientFunds(PreconditionFailed):
+    """An order needs more buying power, or more shares, than the account has free."""
 
 
 class NotFound(RebalancerError):
@@ -80,6 +96,12 @@ class ConcurrentExecution(RebalancerError):
     """Another executor holds the plan or the user's lease."""
 
     code = "aborted"
+
+
+class TooManyAttempts(RebalancerError):
+    """The caller went over a per-user limit; the message says when to retry."""
+
+    code = "resource-exhausted"
 
 
 class BrokerError(RebalancerError):

@@ -11,7 +11,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from rebalancer.domain.models import ZERO, Side
-from rebalancer.domain.orders import round_qty
+from rebalancer.domain.orders import QTY_STEP, round_qty
 
 MAX_CLIENT_ORDER_ID = 48
 
@@ -187,6 +187,26 @@ def outcome(legs: Sequence[Leg]) -> PlanStatus:
     if not filled and not partly:
         return PlanStatus.FAILED if legs else PlanStatus.COMPLETED_SUCCESS
     return PlanStatus.COMPLETED_ADJUSTED
+
+
+def capped_sell(leg: Leg, held_qty: Decimal) -> Leg:
+    """A sell leg cut to what is held when it is sent (skipped, with the reason, at 0).
+
+    Args:
+        leg: A pending sell leg.
+        held_qty: Shares of the symbol held now and not already being sold by this plan.
+
+    Returns:
+        The leg unchanged when the holding covers it; else its quantity rounded down to
+        what the broker accepts (9 decimals, or whole shares), or skipped when none is left.
+    """
+    if leg.order_qty <= held_qty:
+        return leg
+    step = QTY_STEP if leg.fractionable else Decimal(1)
+    qty = max(ZERO, held_qty).quantize(step, rounding=ROUND_DOWN)
+    if qty <= 0:
+        return replace(leg, qty=ZERO, status=LegStatus.SKIPPED, error="nothing of it is held now")
+    return replace(leg, qty=qty, error=f"cut to the {qty} shares held when sent")
 
 
 def resized(leg: Leg, qty: Decimal, reason: str | None) -> Leg:

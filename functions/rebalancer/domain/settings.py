@@ -8,8 +8,10 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from rebalancer.domain.allocation_rules import MIN_PERCENT, MIN_USD
 from rebalancer.domain.costs import CostModel
 from rebalancer.domain.drift import DriftMethod, DriftSettings
+from rebalancer.domain.models import HUNDRED, ZERO
 from rebalancer.domain.progress import Goal
 from rebalancer.domain.schedule import Frequency, ScheduleSettings, Trigger
 from rebalancer.domain.tax import LotMethod, TaxSettings
@@ -89,15 +91,44 @@ class UserSettings:
         return DriftSettings(self.threshold_percent, self.critical_percent, self.drift_method)
 
 
-def stored_decimal(value: object, default: Decimal) -> Decimal:
-    """A stored number as a Decimal; anything unreadable (bools, NaN, text) is the default."""
+MAX_USD = Decimal(1_000_000_000)
+
+# The ranges `update_settings` accepts (rebalancer.api); a stored value outside its range
+# (written before a floor existed, or by hand) is unreadable and takes the default.
+SETTING_RANGES: dict[str, tuple[Decimal, Decimal]] = {
+    "threshold_percent": (MIN_PERCENT, HUNDRED),
+    "critical_percent": (MIN_PERCENT, HUNDRED),
+    "harvest_threshold_percent": (MIN_PERCENT, HUNDRED),
+    "min_trade_usd": (ZERO, Decimal(1_000_000)),
+    "commission_usd": (ZERO, Decimal(100)),
+    "cash_buffer_bps": (ZERO, Decimal(5_000)),
+    "spread_bps": (ZERO, Decimal(500)),
+    "short_term_tax_rate": (ZERO, Decimal(1)),
+    "long_term_tax_rate": (ZERO, Decimal(1)),
+    "tax_limit_usd": (ZERO, MAX_USD),
+    "limit_buffer_bps": (ZERO, Decimal(1_000)),
+}
+
+
+def stored_decimal(
+    value: object, default: Decimal, low: Decimal | None = None, high: Decimal | None = None
+) -> Decimal:
+    """A stored number as a Decimal; unreadable (bool, NaN, text, outside [low, high]): default."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return default
     try:
         parsed = Decimal(str(value))
     except ArithmeticError:
         return default
-    return parsed if parsed.is_finite() else default
+    if not parsed.is_finite():
+        return default
+    if (low is not None and parsed < low) or (high is not None and parsed > high):
+        return default
+    return parsed
+
+
+def _setting(data: Mapping[str, object], name: str, default: Decimal) -> Decimal:
+    return stored_decimal(data.get(name), default, *SETTING_RANGES[name])
 
 
 def _choice(value: object, kind: type[StrEnum], default: StrEnum) -> StrEnum:
@@ -110,33 +141,31 @@ def settings_from_document(data: Mapping[str, object]) -> UserSettings:
     limit = data.get("tax_limit_usd")
     strategy = _choice(data.get("strategy"), Strategy, d.strategy)
     return UserSettings(
-        threshold_percent=stored_decimal(data.get("threshold_percent"), d.threshold_percent),
-        critical_percent=stored_decimal(data.get("critical_percent"), d.critical_percent),
+        threshold_percent=_setting(data, "threshold_percent", d.threshold_percent),
+        critical_percent=_setting(data, "critical_percent", d.critical_percent),
         drift_method=DriftMethod(_choice(data.get("drift_method"), DriftMethod, d.drift_method)),
         strategy=Strategy(strategy),
         band_target=BandTarget(_choice(data.get("band_target"), BandTarget, d.band_target)),
         costs=CostModel(
-            commission_usd=stored_decimal(data.get("commission_usd"), d.costs.commission_usd),
-            spread_bps=stored_decimal(data.get("spread_bps"), d.costs.spread_bps),
-            min_trade_usd=stored_decimal(data.get("min_trade_usd"), d.costs.min_trade_usd),
-            cash_buffer_bps=stored_decimal(data.get("cash_buffer_bps"), d.costs.cash_buffer_bps),
+            commission_usd=_setting(data, "commission_usd", d.costs.commission_usd),
+            spread_bps=_setting(data, "spread_bps", d.costs.spread_bps),
+            min_trade_usd=_setting(data, "min_trade_usd", d.costs.min_trade_usd),
+            cash_buffer_bps=_setting(data, "cash_buffer_bps", d.costs.cash_buffer_bps),
         ),
         tax=TaxSettings(
-            short_term_rate=stored_decimal(data.get("short_term_tax_rate"), d.tax.short_term_rate),
-            long_term_rate=stored_decimal(data.get("long_term_tax_rate"), d.tax.long_term_rate),
+            short_term_rate=_setting(data, "short_term_tax_rate", d.tax.short_term_rate),
+            long_term_rate=_setting(data, "long_term_tax_rate", d.tax.long_term_rate),
             lot_method=LotMethod(_choice(data.get("lot_method"), LotMethod, d.tax.lot_method)),
             avoid_short_term_gains=data.get("avoid_short_term_gains") is True,
             harvest_losses=data.get("harvest_losses") is True,
-            harvest_threshold_percent=stored_decimal(
-                data.get("harvest_threshold_percent"), d.tax.harvest_threshold_percent
+            harvest_threshold_percent=_setting(
+                data, "harvest_threshold_percent", d.tax.harvest_threshold_percent
             ),
-            tax_limit_usd=None if limit is None else stored_decimal(limit, Decimal(0)),
+            tax_limit_usd=None if limit is None else _setting(data, "tax_limit_usd", Decimal(0)),
         ),
         execution=ExecutionSettings(
             order_type="limit" if data.get("order_type") == "limit" else "market",
-            limit_buffer_bps=stored_decimal(
-                data.get("limit_buffer_bps"), d.execution.limit_buffer_bps
-            ),
+            limit_buffer_bps=_setting(data, "limit_buffer_bps", d.execution.limit_buffer_bps),
             fill_wait_s=float(
                 stored_decimal(data.get("fill_wait_seconds"), Decimal(str(d.execution.fill_wait_s)))
             ),
@@ -175,24 +204,37 @@ def _date(value: object) -> date | None:
 
 
 def _goal(value: object) -> Goal | None:
-    """A stored goal; an unreadable one counts as none."""
+    """A stored goal; an unreadable one counts as none.
+
+    Unreadable: no real target date, or a target amount outside [0.01, 1e9] (a goal of
+    1e-20 dollars was once accepted). A contribution or start value outside 0 or
+    [0.01, 1e9] counts as unset.
+    """
     if not isinstance(value, Mapping):
         return None
     target_date = _date(value.get("target_date"))
-    amount = stored_decimal(value.get("target_amount"), Decimal(0))
-    if target_date is None or amount <= 0:
+    amount = stored_decimal(value.get("target_amount"), ZERO, MIN_USD, MAX_USD)
+    if target_date is None or amount < MIN_USD:
         return None
-    monthly = value.get("monthly_contribution")
-    start_value = value.get("start_value")
+    monthly = _goal_usd(value.get("monthly_contribution"))
+    start_value = _goal_usd(value.get("start_value"))
     return Goal(
         name=str(value.get("name") or "Goal"),
         target_amount_usd=amount,
         target_date=target_date,
         priority=str(value.get("priority") or "medium"),
-        monthly_contribution_usd=None if monthly is None else stored_decimal(monthly, Decimal(0)),
+        monthly_contribution_usd=monthly,
         start_date=_date(value.get("start_date")),
-        start_value_usd=None if start_value is None else stored_decimal(start_value, Decimal(0)),
+        start_value_usd=start_value,
     )
+
+
+def _goal_usd(value: object) -> Decimal | None:
+    """A goal's optional dollar amount: 0 or in [0.01, 1e9], else unset."""
+    if value is None:
+        return None
+    amount = stored_decimal(value, Decimal(-1), ZERO, MAX_USD)
+    return amount if amount == 0 or amount >= MIN_USD else None
 
 
 def goal_document(goal: Goal | None) -> dict[str, object] | None:

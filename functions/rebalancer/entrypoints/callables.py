@@ -17,10 +17,14 @@ from rebalancer.entrypoints.errors import answer
 from rebalancer.service import drift_check, linking, planning, plans, schedule_state, trading
 from rebalancer.service import settings as settings_service
 from rebalancer.service import targets as targets_service
+from rebalancer.service.execution import CALLABLE_TIMEOUT_S
 from rebalancer.service.ports import BrokerCredentials
 
 Request = https_fn.CallableRequest[Any]
 WITH_KEY: dict[str, Any] = {"secrets": [BROKER_CREDENTIALS_KEY]}
+# Callables that run plans: their runs stop within CALLABLE_BUDGET_S and hand the rest
+# to a task, so the function's timeout is far above the worst case.
+RUNS_PLANS: dict[str, Any] = {**WITH_KEY, "timeout_sec": CALLABLE_TIMEOUT_S}
 
 
 @https_fn.on_call(**WITH_KEY)
@@ -80,7 +84,7 @@ def get_targets(req: Request) -> dict[str, Any]:
     return answer(req, run)
 
 
-@https_fn.on_call(**WITH_KEY)
+@https_fn.on_call(**RUNS_PLANS)
 def check_rebalance_drift(req: Request) -> dict[str, Any]:
     """Measure drift and rebalance when a band is breached (unless `dry_run`)."""
 
@@ -94,7 +98,7 @@ def check_rebalance_drift(req: Request) -> dict[str, Any]:
 
 @https_fn.on_call(**WITH_KEY)
 def execute_trade(req: Request) -> dict[str, Any]:
-    """Place one order in the caller's account, behind the kill-switch."""
+    """Place one order in the caller's account, behind the kill-switch (a keyed retry: once)."""
 
     def run(uid: str, data: Any) -> dict[str, Any]:
         body = api.parse(api.ExecuteTradeRequest, data)
@@ -107,7 +111,8 @@ def execute_trade(req: Request) -> dict[str, Any]:
             time_in_force=TimeInForce(body.time_in_force),
             limit_price_usd=None if body.limit_price is None else Decimal(body.limit_price),
         )
-        return responses.order(trading.execute_trade(uid, intent, ports()))
+        result = trading.execute_trade(uid, intent, ports(), body.idempotency_key)
+        return responses.order(result)
 
     return answer(req, run)
 
@@ -152,7 +157,7 @@ def get_settings(req: Request) -> dict[str, Any]:
     return answer(req, run)
 
 
-@https_fn.on_call(**WITH_KEY)
+@https_fn.on_call(**RUNS_PLANS)
 def execute_plan(req: Request) -> dict[str, Any]:
     """Execute one of the caller's proposed plans; returns the plan with its orders."""
 
@@ -164,7 +169,7 @@ def execute_plan(req: Request) -> dict[str, Any]:
     return answer(req, run)
 
 
-@https_fn.on_call(**WITH_KEY)
+@https_fn.on_call(**RUNS_PLANS)
 def cancel_plan(req: Request) -> dict[str, Any]:
     """Cancel one of the caller's plans (and its open orders)."""
 

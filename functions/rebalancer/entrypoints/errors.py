@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from firebase_functions.https_fn import CallableRequest, FunctionsErrorCode, HttpsError
 
+from rebalancer.config import ENFORCE_APP_CHECK
 from rebalancer.domain.errors import RebalancerError
 
 T = TypeVar("T")
@@ -25,9 +26,23 @@ def caller_uid(req: CallableRequest[Any]) -> str:
     return str(req.auth.uid)
 
 
+def require_app_check(req: CallableRequest[Any]) -> None:
+    """Refuse a request without a verified App Check token when `ENFORCE_APP_CHECK` is on.
+
+    The SDK sets `req.app` only for a token it verified; a missing or invalid one leaves it
+    None.
+
+    Raises:
+        HttpsError: `unauthenticated` when enforcement is on and the token is not valid.
+    """
+    if req.app is None and ENFORCE_APP_CHECK.value:
+        raise HttpsError(FunctionsErrorCode.UNAUTHENTICATED, "App Check token missing or invalid")
+
+
 def answer(req: CallableRequest[Any], handler: Callable[[str, Any], T]) -> T:
-    """Run `handler(uid, data)` and map every failure to one `HttpsError`."""
+    """Check the caller (token, App Check), run `handler(uid, data)`, map every failure."""
     uid = caller_uid(req)
+    require_app_check(req)
     try:
         return handler(uid, req.data)
     except RebalancerError as error:

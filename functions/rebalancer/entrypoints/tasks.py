@@ -19,6 +19,7 @@ from rebalancer.domain.errors import (
     RebalancerError,
 )
 from rebalancer.service import nightly, plans
+from rebalancer.service.execution import TASK_TIMEOUT_S
 
 log = logging.getLogger("rebalancer")
 
@@ -35,18 +36,25 @@ def retry(error: RebalancerError) -> https_fn.HttpsError:
     retry_config=RetryConfig(max_attempts=5, min_backoff_seconds=30, max_backoff_seconds=600),
     rate_limits=RateLimits(max_concurrent_dispatches=50, max_dispatches_per_second=20),
     secrets=[BROKER_CREDENTIALS_KEY],
+    timeout_sec=TASK_TIMEOUT_S,
+    invoker="private",  # only the queue's service account may call it in production
 )
 def executePlanTask(req: https_fn.CallableRequest[Any]) -> None:  # noqa: N802
     # Task-queue function names become Cloud Tasks queue ids, which allow no underscore.
-    """Run a queued plan; the same task delivered twice finds it finished and does nothing."""
+    """Run a queued plan or resume a cut-off one; nothing else (see plans.run_plan_task)."""
     task = api.parse(api.PlanTask, req.data)
     try:
-        result = plans.run_plan(task.uid, task.plan_id, ports())
+        result = plans.run_plan_task(task.uid, task.plan_id, ports())
     except (ConcurrentExecution, BrokerUnavailable, BrokerRateLimited) as error:
         raise retry(error) from None  # transient: Cloud Tasks retries with backoff
     except RebalancerError as error:
         # Permanent (no such plan, no broker linked...): retrying would not help.
         log.warning("plan %s of %s not run: %s", task.plan_id, task.uid, error.code)
+        return
+    if result is None:
+        log.warning(
+            "task for plan %s of %s: not queued or executing; ignored", task.plan_id, task.uid
+        )
         return
     log.info("plan %s of %s: %s", task.plan_id, task.uid, result.status.value)
 
@@ -57,6 +65,8 @@ def executePlanTask(req: https_fn.CallableRequest[Any]) -> None:  # noqa: N802
         max_concurrent_dispatches=NIGHTLY_MAX_CONCURRENT, max_dispatches_per_second=100
     ),
     secrets=[BROKER_CREDENTIALS_KEY],
+    timeout_sec=TASK_TIMEOUT_S,
+    invoker="private",
 )
 def rebalanceUser(req: https_fn.CallableRequest[Any]) -> None:  # noqa: N802
     """One user's night: drift log, trigger decision, plan or alert (see service.nightly)."""

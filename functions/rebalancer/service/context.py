@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from rebalancer.domain.errors import NoBrokerLinked
-from rebalancer.service.ports import Broker, BrokerConnector, Clock, Store, TaskQueue, Vault
+from rebalancer.service.ports import (
+    Broker,
+    BrokerConnector,
+    BrokerLink,
+    Clock,
+    Store,
+    TaskQueue,
+    Vault,
+)
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -35,10 +43,19 @@ def open_broker(uid: str, ports: Ports) -> Broker:
     Raises:
         NoBrokerLinked: If the user has not linked an account.
     """
+    return linked_broker(uid, ports)[0]
+
+
+def linked_broker(uid: str, ports: Ports) -> tuple[Broker, BrokerLink]:
+    """The caller's own linked broker account, and the link (account number, paper).
+
+    Raises:
+        NoBrokerLinked: If the user has not linked an account.
+    """
     link = ports.store.get_broker_link(uid)
     if link is None:
         raise NoBrokerLinked("no broker account linked; call link_broker first")
-    return ports.connector.connect(ports.vault.open(link.sealed_credentials))
+    return ports.connector.connect(ports.vault.open(link.sealed_credentials)), link
 
 
 def in_parallel(a: Callable[[], T], b: Callable[[], U], c: Callable[[], V]) -> tuple[T, U, V]:

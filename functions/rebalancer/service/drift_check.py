@@ -63,7 +63,11 @@ def check_drift(uid: str, ports: Ports, *, dry_run: bool) -> DriftCheckResult:
     inp = planning_input(user, market, trading_day(now))
     plan = build_plan(inp)
     plan_id = ports.store.new_id()
-    history = {**records.proposed(plan, now, "Drift trigger"), "drift_log_id": drift_log_id}
+    account = records.account_ref(market.account_number, user.paper)
+    history = {
+        **records.proposed(plan, now, "Drift trigger", account=account),
+        "drift_log_id": drift_log_id,
+    }
     log = {**records.drift_log(report, now, dry_run, plan_id), "goal_progress": progress}
     ports.store.record_check(uid, drift_log_id, log, plan_id, history)
     if not plan.trades:

@@ -1,30 +1,50 @@
 """The execution engine: every plan's orders go out through here, sells first, once each.
 
-Guarantees:
-- One executor per user at a time: a lease with an expiry, taken in a transaction.
+Guarantees (each tested on the in-memory adapters, also under random interleavings in
+tests/unit/test_execution_machine.py, and end to end on the paper broker):
+- One live plan per account: a run of another plan supersedes a queued one and is
+  refused while one executes (`leases`); a plan runs only on the account it was made for.
+- One executor per plan at a time, fenced: every record and every send first checks, in
+  a transaction, that the lease still names this executor (and renews it); an executor
+  that lost it stops before its next send and says so in the plan.
 - No order twice: each leg has a deterministic client order id; its intent is recorded
   before it is sent, and any leg whose fate is unknown is looked up at the broker first.
-- Nothing lost: every leg ends with its status, broker id, fill and reason.
-- The kill-switch is read before every leg.
+- Today's holdings: a plan that is stale (older than `FRESH_S`, or the account traded
+  since it was made) is planned again from the holdings of now before anything is sent;
+  sells are cut to what is held when sent; buys fit the cash and buying power left.
+- The kill-switch is read before every send, retries included.
+- Bounded: a run stops within its budget (the function's timeout less a margin); what is
+  left is handed to a task that resumes it, and a watch task is enqueued when a run
+  starts, so a run cut off by a crash or a timeout is resumed too. Nothing is left
+  executing.
 - Market closed: the plan is queued and a task is scheduled for the next open.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
-from rebalancer.domain.errors import BrokerError, BrokerRateLimited, BrokerUnavailable
+from rebalancer.domain.errors import (
+    BrokerError,
+    BrokerRateLimited,
+    BrokerUnavailable,
+    ConcurrentExecution,
+    PreconditionFailed,
+)
 from rebalancer.domain.execution import (
     Leg,
     LegStatus,
     PlanStatus,
     backoff_seconds,
     broker_leg_status,
+    capped_sell,
+    client_order_id,
     limit_price,
     outcome,
     resized,
@@ -32,17 +52,31 @@ from rebalancer.domain.execution import (
     time_in_force,
 )
 from rebalancer.domain.models import ZERO, OrderIntent, OrderResult, OrderType, Side, TimeInForce
-from rebalancer.service.context import Ports, open_broker
+from rebalancer.domain.plan import Plan
+from rebalancer.domain.settings import Strategy
+from rebalancer.domain.strategies import build_plan
+from rebalancer.service import records
+from rebalancer.service.context import Ports, linked_broker
 from rebalancer.service.legs import legs_from_plan, legs_from_record, legs_record
-from rebalancer.service.ports import Broker
+from rebalancer.service.market import planning_input, read_market, read_user, trading_day
+from rebalancer.service.ports import Broker, BrokerLink
 from rebalancer.service.records import dec
 from rebalancer.service.trading import kill_switch_refusal
 
 T = TypeVar("T")
 LEASE_S = 120.0
+RENEW_S = 20.0  # renew the lease while waiting at least this often
+FRESH_S = 300.0  # a plan older than this is planned again before anything is sent
 QUEUE_DELAY = timedelta(minutes=5)
+# Run budgets: callables answer within the client SDK's 70 s default (their functions
+# time out at 120 s); tasks and the nightly run have 1,800 s (Cloud Tasks' limit).
+CALLABLE_BUDGET_S = 50.0
+TASK_BUDGET_S = 1500.0
+CALLABLE_TIMEOUT_S = 120
+TASK_TIMEOUT_S = 1800
 TASK_FUNCTION = "executePlanTask"  # a queue id: letters, digits and hyphens only
 INSUFFICIENT = 40310000
+REPLAN_INDEX_STEP = 100  # a re-planned plan's legs get fresh indexes, so fresh order ids
 
 
 @dataclass(frozen=True)
@@ -55,30 +89,59 @@ class ExecutionResult:
     record: dict[str, Any]
 
 
+class _OutOfTime(Exception):
+    """The run's budget is spent: hand what is left to a resume task."""
+
+
 class _Run:
     """One executor's pass over one plan."""
 
-    def __init__(self, uid: str, plan_id: str, ports: Ports, broker: Broker, executor: str):
+    def __init__(
+        self,
+        uid: str,
+        plan_id: str,
+        ports: Ports,
+        broker: Broker,
+        executor: str,
+        budget_s: float,
+    ):
         self.uid, self.plan_id, self.ports, self.broker = uid, plan_id, ports, broker
         self.executor = executor
         self.started = ports.clock.now()
+        self.deadline = self.started + timedelta(seconds=budget_s)
+        self.renewed = self.started
         user_settings = ports.store.get_settings(uid)  # read once per run
         self.settings = user_settings.execution
         self.costs = user_settings.costs
         self.legs: dict[int, Leg] = {}
 
     def save(self, changes: dict[str, Any] | None = None, *, release: bool = False) -> None:
-        """Record the legs (and `changes`) while holding the lease."""
+        """Record the legs (and `changes`) while holding the lease: fenced and renewed.
+
+        Raises:
+            ConcurrentExecution: The lease was lost to another run.
+        """
         body = {"legs": legs_record(self.legs.values()), **(changes or {})}
+        now = self.ports.clock.now()
         self.ports.store.save_execution(
-            self.uid,
-            self.plan_id,
-            self.executor,
-            body,
-            self.ports.clock.now(),
-            LEASE_S,
-            release=release,
+            self.uid, self.plan_id, self.executor, body, now, LEASE_S, release=release
         )
+        self.renewed = now
+
+    def keep_lease(self) -> None:
+        """Renew the lease when it is due, and stop when the budget is spent."""
+        now = self.ports.clock.now()
+        if now >= self.deadline:
+            raise _OutOfTime
+        if (now - self.renewed).total_seconds() >= RENEW_S:
+            self.save()
+
+    def pause(self, seconds: float) -> None:
+        """Wait, within the budget and holding the lease."""
+        if self.ports.clock.now() + timedelta(seconds=seconds) >= self.deadline:
+            raise _OutOfTime
+        self.ports.clock.sleep(seconds)
+        self.keep_lease()
 
     def retrying(self, call: Callable[[], T]) -> T:
         """Retry 429 and 5xx with backoff (the rate limit's reset when it says), bounded."""
@@ -90,7 +153,7 @@ class _Run:
             except (BrokerRateLimited, BrokerUnavailable) as error:
                 if attempt >= self.settings.max_attempts:
                     raise
-                self.ports.clock.sleep(backoff_seconds(attempt, error.retry_after_s))
+                self.pause(backoff_seconds(attempt, error.retry_after_s))
 
     def reconcile(self, leg: Leg) -> Leg:
         """Ask the broker what became of a leg whose intent was recorded."""
@@ -104,11 +167,15 @@ class _Run:
         return _with_order(leg, found)
 
     def send(self, leg: Leg) -> Leg:
-        """Send one leg (looking it up first when a retry may have placed it already)."""
+        """Send one leg behind a fresh kill-switch read and lease check, retries included."""
         intent = self.intent(leg)
         attempt = 0
         while True:
             attempt += 1
+            refusal = kill_switch_refusal(self.ports.store)
+            if refusal is not None:
+                return replace(leg, status=LegStatus.REFUSED, error=refusal)
+            self.save()  # the fencing check, right before the order goes out
             try:
                 return _with_order(leg, self.broker.submit_order(intent))
             except (BrokerRateLimited, BrokerUnavailable) as error:
@@ -118,7 +185,7 @@ class _Run:
                     return _with_order(leg, found)
                 if attempt >= self.settings.max_attempts:
                     return replace(leg, status=LegStatus.FAILED, error=error.message)
-                self.ports.clock.sleep(backoff_seconds(attempt, error.retry_after_s))
+                self.pause(backoff_seconds(attempt, error.retry_after_s))
             except BrokerError as error:
                 if error.status == 422 and "client_order_id" in error.message:
                     found = self.retrying(lambda: self.broker.find_order(leg.client_order_id))
@@ -147,19 +214,33 @@ class _Run:
         )
 
     def phase(self, side: Side) -> None:
-        """Send every pending leg of one side, each behind a fresh kill-switch read."""
+        """Send every pending leg of one side (each checks the kill-switch and the lease)."""
         pending = [leg for leg in self.legs.values() if leg.side is side and _is(leg, "pending")]
         if not pending:
             return
+        if side is Side.SELL:
+            pending = self.cap_sells(pending)
         for leg in pending:
             self.legs[leg.index] = replace(leg, status=LegStatus.SUBMITTING)
         self.save()  # the intents, before anything is sent
         for leg in pending:
-            refusal = kill_switch_refusal(self.ports.store)
-            if refusal is not None:
-                self.refuse_rest(refusal)
-                return
             self.legs[leg.index] = self.send(self.legs[leg.index])
+            if self.legs[leg.index].status is LegStatus.REFUSED:
+                self.refuse_rest(self.legs[leg.index].error or "trading is disabled")
+                return
+
+    def cap_sells(self, pending: list[Leg]) -> list[Leg]:
+        """Cut sells to the positions held now; the ones with nothing left are skipped."""
+        # Shares not already held by open sell orders (this plan's earlier legs included).
+        held = {p.symbol: p.available for p in self.retrying(self.broker.get_positions)}
+        sending = []
+        for leg in pending:
+            capped = capped_sell(leg, held.get(leg.symbol, ZERO))
+            held[leg.symbol] = held.get(leg.symbol, ZERO) - capped.order_qty
+            self.legs[leg.index] = capped
+            if capped.status is LegStatus.PENDING:
+                sending.append(capped)
+        return sending
 
     def refuse_rest(self, reason: str) -> None:
         """Mark every leg not yet sent as refused, with the reason."""
@@ -168,15 +249,13 @@ class _Run:
                 self.legs[index] = replace(leg, status=LegStatus.REFUSED, error=reason)
 
     def wait(self, side: Side) -> None:
-        """Poll the side's open orders until they finish or the window closes."""
+        """Poll the side's open orders until they finish or the fill window closes."""
         waited = 0.0
         while True:
             self.refresh(self.open_legs(side))
-            if not self.open_legs(side):
+            if not self.open_legs(side) or waited >= self.settings.fill_wait_s:
                 return
-            if waited >= self.settings.fill_wait_s:
-                return
-            self.ports.clock.sleep(self.settings.poll_s)
+            self.pause(self.settings.poll_s)
             waited += self.settings.poll_s
 
     def refresh(self, legs: list[Leg]) -> None:
@@ -203,13 +282,19 @@ class _Run:
         ]
 
     def size_buys(self) -> None:
-        """Resize the pending buys to the cash the sells really left, less the buffer."""
+        """Resize the pending buys to the cash the sells left, net of what open orders hold."""
         buys = [leg for leg in self.legs.values() if leg.side is Side.BUY and _is(leg, "pending")]
         if not buys:
             return
+        # Priced now, not when planned: a price that rose since must not overdraw.
+        latest = self.retrying(partial(self.broker.get_latest_prices, [b.symbol for b in buys]))
+        buys = [replace(b, price_usd=latest.get(b.symbol, b.price_usd)) for b in buys]
         account = self.retrying(self.broker.get_account)
         costs = self.costs
-        available = account.cash_usd - costs.buffer_usd(account.portfolio_value_usd)
+        # Buying power is the cash less what open orders hold (on a margin account it is
+        # more than the cash, which then decides): never spend cash that is not there.
+        spendable = min(account.cash_usd, account.buying_power_usd)
+        available = spendable - costs.buffer_usd(account.portfolio_value_usd)
         for leg, qty in size_buys(buys, available, costs.spread_bps):
             reason = "not enough cash after the sells" if qty <= 0 else None
             if qty > 0 and qty * leg.price_usd < costs.min_trade_usd:
@@ -251,13 +336,26 @@ def new_executor_id() -> str:
     return "x-" + secrets.token_hex(8)
 
 
-def execute_plan(uid: str, plan_id: str, ports: Ports) -> ExecutionResult:
+def execute_plan(
+    uid: str, plan_id: str, ports: Ports, *, budget_s: float = CALLABLE_BUDGET_S
+) -> ExecutionResult:
     """Run (or resume) a plan: sells, their fills, buys sized to the cash, their fills.
+
+    Args:
+        uid: The plan's owner.
+        plan_id: The plan.
+        ports: The adapters.
+        budget_s: How long this run may take before it hands the rest to a task.
+
+    Returns:
+        The plan as stored after the run: finished, queued for the open, or still
+        executing in a resume task when the budget ran out.
 
     Raises:
         NotFound: No such plan for this user.
-        ConcurrentExecution: Another execution holds the user's lease.
+        ConcurrentExecution: Another run holds the account, or this one lost its lease.
         NoBrokerLinked: The user has no broker.
+        PreconditionFailed: The plan was made for another account than the linked one.
     """
     executor = new_executor_id()
     record = ports.store.start_execution(uid, plan_id, executor, ports.clock.now(), LEASE_S)
@@ -265,26 +363,41 @@ def execute_plan(uid: str, plan_id: str, ports: Ports) -> ExecutionResult:
         return ExecutionResult(
             plan_id, PlanStatus(record["status"]), legs_from_record(record), record
         )
-    broker = open_broker(uid, ports)
-    run = _Run(uid, plan_id, ports, broker, executor)
+    broker, link = linked_broker(uid, ports)
+    run = _Run(uid, plan_id, ports, broker, executor, budget_s)
     legs = legs_from_record(record) or legs_from_plan(record, plan_id)
     run.legs = {leg.index: leg for leg in legs}
     try:
-        return _drive(run, record)
+        _check_account(run, record, link)
+        return _drive(run, record, link)
+    except _OutOfTime:
+        return _hand_off(run)
+    except ConcurrentExecution as lost:
+        _note_lost_lease(run, lost)
+        raise
     except BaseException:
-        # Keep what is known; the lease expires and a later run resumes from the record.
-        run.save()
+        # Keep what is known; the watch task resumes from the record.
+        try:
+            run.save()
+        except ConcurrentExecution as lost:
+            _note_lost_lease(run, lost)
         raise
 
 
-def _drive(run: _Run, record: dict[str, Any]) -> ExecutionResult:
-    ports = run.ports
+def _drive(run: _Run, record: dict[str, Any], link: BrokerLink) -> ExecutionResult:
     clock = run.retrying(run.broker.get_clock)
     if not clock.is_open and not all(leg.crypto for leg in run.legs.values()):
         return _queue(run, record, clock.next_open)
+    _watch(run)
     for index, leg in list(run.legs.items()):
         if leg.status in {LegStatus.SUBMITTING, LegStatus.OPEN}:
             run.legs[index] = run.reconcile(leg)
+    if all(leg.status is LegStatus.PENDING for leg in run.legs.values()):
+        # Nothing of the plan is at the broker: check the account, and plan again from
+        # the holdings of now when the plan is stale.
+        refusal = _refresh_plan(run, record, link)
+        if refusal is not None:
+            return refusal
     run.phase(Side.SELL)
     run.wait(Side.SELL)
     run.save()
@@ -293,22 +406,124 @@ def _drive(run: _Run, record: dict[str, Any]) -> ExecutionResult:
     run.wait(Side.BUY)
     run.close_open()
     status = outcome(list(run.legs.values()))
-    now = ports.clock.now()
-    run.save({"status": status.value, "completed_at": now, "orders": _orders(run)}, release=True)
-    stored = ports.store.get_history(run.uid, run.plan_id) or {}
+    return _finish(run, status, {"orders": _orders(run)})
+
+
+def _finish(run: _Run, status: PlanStatus, changes: Mapping[str, Any]) -> ExecutionResult:
+    now = run.ports.clock.now()
+    run.save({"status": status.value, "completed_at": now, **changes}, release=True)
+    stored = run.ports.store.get_history(run.uid, run.plan_id) or {}
     return ExecutionResult(run.plan_id, status, tuple(run.legs.values()), stored)
+
+
+def _check_account(run: _Run, record: Mapping[str, Any], link: BrokerLink) -> None:
+    """Refuse, and end, a plan made for another account than the one linked now.
+
+    Checked before anything is sent or looked up: after a relink the old account's
+    orders cannot even be read, and the new account must never receive them.
+
+    Raises:
+        PreconditionFailed: The plan names another account (the plan is marked failed).
+    """
+    made_for = record.get("account") or {}
+    if not made_for:
+        return
+    if made_for.get("account_number") == link.account_number and bool(
+        made_for.get("paper")
+    ) == bool(link.paper):
+        return
+    sent = any(leg.order_id or leg.status is not LegStatus.PENDING for leg in run.legs.values())
+    message = (
+        f"plan {run.plan_id} was made for account {made_for.get('account_number')}; "
+        f"the linked account is {link.account_number}: propose a new plan"
+    )
+    if sent:
+        message += " (orders already sent stay at the first account; check them there)"
+    _finish(run, PlanStatus.FAILED, {"error": message})
+    raise PreconditionFailed(message)
+
+
+def _refresh_plan(run: _Run, record: dict[str, Any], link: BrokerLink) -> ExecutionResult | None:
+    """Re-plan a stale plan (or one from before plans named their account); None to go on."""
+    made_for = record.get("account") or {}
+    linked = records.account_ref(link.account_number, link.paper)
+    if made_for and not _stale(run, record):
+        return None
+    plan, replans = _replan(run, record), int(record.get("replans") or 0) + 1
+    trades = [records.planned_trade(t) for t in plan.trades]
+    fresh = legs_from_plan({"trades": trades}, run.plan_id, first_index=replans * REPLAN_INDEX_STEP)
+    run.legs = {leg.index: leg for leg in fresh}
+    changes = {
+        **records.plan_record(plan),
+        "account": linked,
+        "replans": replans,
+        "replanned_at": run.ports.clock.now(),
+    }
+    if not fresh:
+        changes["cancel_reason"] = "nothing to trade: the account is within its bands now"
+        return _finish(run, PlanStatus.CANCELLED, changes)
+    run.save(changes)
+    return None
+
+
+def _stale(run: _Run, record: Mapping[str, Any]) -> bool:
+    """Older than `FRESH_S`, or the account has orders since the plan was made."""
+    made = record.get("replanned_at") or record.get("created_at")
+    if not isinstance(made, datetime):
+        return True
+    if (run.ports.clock.now() - made).total_seconds() > FRESH_S:
+        return True
+    own = client_order_id(run.plan_id, 0).rsplit("-", 1)[0] + "-"
+    orders = run.retrying(partial(run.broker.recent_orders, made))
+    return any(not (o.client_order_id or "").startswith(own) for o in orders)
+
+
+def _replan(run: _Run, record: Mapping[str, Any]) -> Plan:
+    """The same strategy and cash flows, planned from the account as it is now."""
+    user = read_user(run.uid, run.ports)
+    market = read_market(run.broker, user.targets)
+    inp = planning_input(
+        user,
+        market,
+        trading_day(run.ports.clock.now()),
+        Decimal(str(record.get("cash_to_invest") or 0)),
+        Decimal(str(record.get("cash_to_raise") or 0)),
+    )
+    return build_plan(inp, Strategy(str(record.get("strategy") or Strategy.AUTO.value)))
 
 
 def _queue(run: _Run, record: dict[str, Any], next_open: Any) -> ExecutionResult:
     """Market closed: no orders; queue the plan and schedule its run after the open."""
     run_at = next_open + QUEUE_DELAY
-    task_id = f"plan-{run.plan_id}-{run_at:%Y%m%d%H%M}"
-    run.ports.tasks.enqueue(
-        TASK_FUNCTION, {"uid": run.uid, "plan_id": run.plan_id}, task_id, run_at
-    )
+    _enqueue(run, f"plan-{run.plan_id}-{run_at:%Y%m%d%H%M}", run_at)
     run.save({"status": PlanStatus.QUEUED.value, "queued_until": run_at}, release=True)
     stored = run.ports.store.get_history(run.uid, run.plan_id) or record
     return ExecutionResult(run.plan_id, PlanStatus.QUEUED, tuple(run.legs.values()), stored)
+
+
+def _hand_off(run: _Run) -> ExecutionResult:
+    """The budget is spent: record, release, and let a task resume the run at once."""
+    now = run.ports.clock.now()
+    _enqueue(run, f"resume-{run.plan_id}-{run.executor}", now)
+    run.save({"handed_off_at": now}, release=True)
+    stored = run.ports.store.get_history(run.uid, run.plan_id) or {}
+    return ExecutionResult(run.plan_id, PlanStatus.EXECUTING, tuple(run.legs.values()), stored)
+
+
+def _watch(run: _Run) -> None:
+    """A task that resumes the plan if this run is cut off (timeout, crash, lost instance)."""
+    at = run.deadline + timedelta(seconds=LEASE_S + 30)
+    _enqueue(run, f"watch-{run.plan_id}-{run.executor}", at)
+
+
+def _enqueue(run: _Run, task_id: str, at: datetime) -> None:
+    run.ports.tasks.enqueue(TASK_FUNCTION, {"uid": run.uid, "plan_id": run.plan_id}, task_id, at)
+
+
+def _note_lost_lease(run: _Run, lost: ConcurrentExecution) -> None:
+    """Say in the plan that this executor stopped because another run took over."""
+    note = {"executor": run.executor, "at": run.ports.clock.now(), "message": lost.message}
+    run.ports.store.annotate_plan(run.uid, run.plan_id, {"lease_lost": note})
 
 
 def _orders(run: _Run) -> list[dict[str, Any]]:

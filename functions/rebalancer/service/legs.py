@@ -11,8 +11,13 @@ from rebalancer.domain.models import ZERO, Side
 from rebalancer.service.records import dec
 
 
-def legs_from_plan(record: Mapping[str, Any], plan_id: str) -> tuple[Leg, ...]:
-    """The legs of a stored plan's trades, each with its deterministic client order id."""
+def legs_from_plan(
+    record: Mapping[str, Any], plan_id: str, first_index: int = 0
+) -> tuple[Leg, ...]:
+    """The legs of a stored plan's trades, each with its deterministic client order id.
+
+    A re-planned plan numbers its legs from `first_index`, so that its order ids are new.
+    """
     return tuple(
         Leg(
             index=index,
@@ -25,7 +30,7 @@ def legs_from_plan(record: Mapping[str, Any], plan_id: str) -> tuple[Leg, ...]:
             drift_percent=Decimal(str(trade.get("drift_percent") or 0)),
             client_order_id=client_order_id(plan_id, index),
         )
-        for index, trade in enumerate(record.get("trades") or [])
+        for index, trade in enumerate(record.get("trades") or [], start=first_index)
     )
 
 

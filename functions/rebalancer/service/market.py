@@ -12,7 +12,7 @@ from rebalancer.domain.models import HUNDRED, ZERO, AssetInfo, Holding, Portfoli
 from rebalancer.domain.plan import PlanningInput
 from rebalancer.domain.settings import UserSettings
 from rebalancer.domain.tax import LotBook, reconcile, replay_fills
-from rebalancer.service.context import Ports, in_parallel, open_broker
+from rebalancer.service.context import Ports, in_parallel, linked_broker
 from rebalancer.service.ports import Broker, BrokerPosition
 
 SUM_TOLERANCE_PERCENT = Decimal("0.01")
@@ -26,6 +26,7 @@ class UserView:
     targets: list[Target]
     settings: UserSettings
     broker: Broker
+    paper: bool = True  # what the link says the account is
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class MarketView:
     positions: list[BrokerPosition]
     assets: dict[str, AssetInfo]
     prices_usd: dict[str, Decimal]
+    account_number: str = ""
 
 
 def enabled_targets(targets: list[Target]) -> list[Target]:
@@ -60,12 +62,12 @@ def read_user(uid: str, ports: Ports) -> UserView:
     Raises:
         NoBrokerLinked, NoTargets, TargetsNotSummingTo100: Before any broker call.
     """
-    targets, settings, broker = in_parallel(
+    targets, settings, (broker, link) = in_parallel(
         lambda: ports.store.get_targets(uid),
         lambda: ports.store.get_settings(uid),
-        lambda: open_broker(uid, ports),
+        lambda: linked_broker(uid, ports),
     )
-    return UserView(enabled_targets(targets), settings, broker)
+    return UserView(enabled_targets(targets), settings, broker, link.paper)
 
 
 def read_market(broker: Broker, targets: list[Target]) -> MarketView:
@@ -78,7 +80,8 @@ def read_market(broker: Broker, targets: list[Target]) -> MarketView:
     assets = broker.get_assets(sorted(set(symbols) | held))
     prices = {**quotes, **{p.symbol: p.price_usd for p in positions}}
     holdings = tuple(Holding(p.symbol, p.qty, p.price_usd, p.market_value_usd) for p in positions)
-    return MarketView(Portfolio(account.cash_usd, holdings), positions, assets, prices)
+    portfolio = Portfolio(account.cash_usd, holdings)
+    return MarketView(portfolio, positions, assets, prices, account.account_number)
 
 
 def trading_day(now: datetime) -> date:

@@ -25,7 +25,7 @@ from rebalancer.domain.schedule import Decision, decide
 from rebalancer.domain.strategies import build_plan
 from rebalancer.service import records
 from rebalancer.service.context import Ports
-from rebalancer.service.execution import execute_plan
+from rebalancer.service.execution import TASK_BUDGET_S, execute_plan
 from rebalancer.service.market import planning_input, read_market, read_user
 
 USER_TASK = "rebalanceUser"  # a queue id: letters, digits and hyphens only
@@ -161,7 +161,12 @@ def rebalance_user(uid: str, night: date, ports: Ports, timezone: str) -> NightR
     if existing is None:
         plan = build_plan(planning_input(user, market, night))
         history = {
-            **records.proposed(plan, now, decision.reason),
+            **records.proposed(
+                plan,
+                now,
+                decision.reason,
+                account=records.account_ref(market.account_number, user.paper),
+            ),
             "drift_log_id": f"nightly-{night:%Y%m%d}",
         }
         log["plan_id"] = plan_id
@@ -176,7 +181,7 @@ def rebalance_user(uid: str, night: date, ports: Ports, timezone: str) -> NightR
     if settings.auto_execute and (
         existing is None or status in {"proposed", "queued", "executing"}
     ):
-        status = execute_plan(uid, plan_id, ports).status.value
+        status = execute_plan(uid, plan_id, ports, budget_s=TASK_BUDGET_S).status.value
     return NightResult(uid, None, decision, plan_id, status, not settings.auto_execute)
 
 

@@ -42,6 +42,9 @@ def propose_plan(
     plan = build_plan(inp, strategy)
     plan_id = ports.store.new_id()
     reason = "Cash flow" if cash_to_invest_usd or cash_to_raise_usd else "Manual"
-    record = records.proposed(plan, now, reason, cash_to_invest_usd, cash_to_raise_usd)
+    account = records.account_ref(market.account_number, user.paper)
+    record = records.proposed(
+        plan, now, reason, cash_to_invest_usd, cash_to_raise_usd, account=account
+    )
     ports.store.add_history(uid, plan_id, record)
     return Proposal(plan_id, plan)

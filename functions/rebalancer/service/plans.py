@@ -6,10 +6,20 @@ from dataclasses import replace
 from typing import Any
 
 from rebalancer.domain.errors import NotFound
-from rebalancer.domain.execution import LegStatus, PlanStatus
-from rebalancer.service.context import Ports, open_broker
-from rebalancer.service.execution import LEASE_S, ExecutionResult, execute_plan, new_executor_id
+from rebalancer.domain.execution import Leg, LegStatus, PlanStatus, broker_leg_status
+from rebalancer.service.context import Ports, linked_broker
+from rebalancer.service.execution import (
+    LEASE_S,
+    TASK_BUDGET_S,
+    ExecutionResult,
+    execute_plan,
+    new_executor_id,
+)
 from rebalancer.service.legs import legs_from_record, legs_record
+from rebalancer.service.ports import Broker
+
+# What a task may act on: a plan waiting for the open, or one a cut-off run left.
+TASK_RUNNABLE = {PlanStatus.QUEUED, PlanStatus.EXECUTING}
 
 
 def get_plan(uid: str, plan_id: str, ports: Ports) -> dict[str, Any]:
@@ -29,52 +39,91 @@ def run_plan(uid: str, plan_id: str, ports: Ports) -> ExecutionResult:
     return execute_plan(uid, plan_id, ports)
 
 
+def run_plan_task(uid: str, plan_id: str, ports: Ports) -> ExecutionResult | None:
+    """A task's run: only a queued plan or an interrupted execution, never a proposal.
+
+    The body of a task is not trusted: the plan must exist for that user and be in a
+    state a task may act on; anything else is answered with None (nothing is run).
+    """
+    record = ports.store.get_history(uid, plan_id)
+    if record is None or PlanStatus(str(record.get("status"))) not in TASK_RUNNABLE:
+        return None
+    return execute_plan(uid, plan_id, ports, budget_s=TASK_BUDGET_S)
+
+
 def cancel_plan(uid: str, plan_id: str, ports: Ports) -> dict[str, Any]:
-    """Cancel a plan: a plan not yet run is cancelled; open orders of a run plan are cancelled.
+    """Cancel a plan: looked up at the broker first, never recorded as more than it is.
+
+    A plan none of whose orders was sent is cancelled in one transaction. Otherwise each
+    sent leg is looked up at the broker, open orders are cancelled and read back, and
+    each leg is recorded as the broker has it (a filled order stays filled). Never runs
+    the plan. When the broker cannot be reached nothing is recorded and the plan stays as
+    it was (the lease is let go), so a retry of the cancel starts afresh.
 
     Raises:
         NotFound: No such plan for this user.
         ConcurrentExecution: An execution is running right now.
+        BrokerError: The broker could not be asked; nothing was changed.
     """
     record = get_plan(uid, plan_id, ports)
-    status = PlanStatus(str(record.get("status", "proposed")))
-    if status.finished:
-        return _cancel_open_orders(uid, plan_id, record, ports)
-    executor = new_executor_id()
     now = ports.clock.now()
-    ports.store.start_execution(uid, plan_id, executor, now, LEASE_S)
+    cancelled = ports.store.cancel_unsent(uid, plan_id, now)
+    if cancelled is not None:
+        return cancelled
     legs = legs_from_record(record)
-    if any(leg.order_id for leg in legs):
-        broker = open_broker(uid, ports)
-        for leg in legs:
-            if leg.status is LegStatus.OPEN and leg.order_id:
-                broker.cancel_order(leg.order_id)
-    changes: dict[str, Any] = {"status": PlanStatus.CANCELLED.value, "cancelled_at": now}
-    if legs:
-        changes["legs"] = legs_record(
-            replace(leg, status=LegStatus.CANCELLED) if not leg.status.finished else leg
-            for leg in legs
+    status = PlanStatus(str(record.get("status")))
+    executor = new_executor_id()
+    holds_lease = ports.store.start_cancel(uid, plan_id, executor, now, LEASE_S)
+    try:
+        broker, link = linked_broker(uid, ports)
+        made_for = (record.get("account") or {}).get("account_number")
+        if made_for and made_for != link.account_number:
+            # Its orders are at an account no longer linked: never look them up (or
+            # cancel anything) at the new one; say where they are.
+            note = f"not looked up: the plan's orders are at account {made_for}"
+            updated = [leg if leg.status.finished else replace(leg, error=note) for leg in legs]
+        else:
+            updated = [_cancelled_leg(broker, leg) for leg in legs]
+    except BaseException:
+        if holds_lease:
+            ports.store.save_execution(
+                uid, plan_id, executor, {}, ports.clock.now(), LEASE_S, release=True
+            )
+        raise
+    changes: dict[str, Any] = {"legs": legs_record(updated)}
+    if not status.finished:
+        changes |= {"status": PlanStatus.CANCELLED.value, "cancelled_at": ports.clock.now()}
+    if holds_lease:
+        ports.store.save_execution(
+            uid, plan_id, executor, changes, ports.clock.now(), LEASE_S, release=True
         )
-    ports.store.save_execution(uid, plan_id, executor, changes, now, LEASE_S, release=True)
+    else:
+        ports.store.annotate_plan(uid, plan_id, {**changes, "updated_at": ports.clock.now()})
     return get_plan(uid, plan_id, ports)
 
 
-def _cancel_open_orders(
-    uid: str, plan_id: str, record: dict[str, Any], ports: Ports
-) -> dict[str, Any]:
-    """A finished plan may leave orders working (the `keep` setting): cancel those."""
-    legs = legs_from_record(record)
-    open_legs = [leg for leg in legs if leg.status is LegStatus.OPEN and leg.order_id]
-    if not open_legs:
-        return record
-    broker = open_broker(uid, ports)
-    done = {}
-    for leg in open_legs:
-        broker.cancel_order(leg.order_id or "")
-        order = broker.get_order(leg.order_id or "")
-        status = LegStatus.PARTIALLY_FILLED if order.filled_qty > 0 else LegStatus.CANCELLED
-        done[leg.index] = replace(leg, status=status, filled_qty=order.filled_qty)
-    updated = [done.get(leg.index, leg) for leg in legs]
-    entry = {**record, "legs": legs_record(updated), "updated_at": ports.clock.now()}
-    ports.store.add_history(uid, plan_id, entry)
-    return entry
+def _cancelled_leg(broker: Broker, leg: Leg) -> Leg:
+    """A leg as the broker has it after cancelling what is still open."""
+    if leg.status is LegStatus.PENDING:
+        return replace(leg, status=LegStatus.CANCELLED, error="cancelled before it was sent")
+    if leg.status.finished and leg.status is not LegStatus.CANCELLED:
+        return leg
+    order = broker.get_order(leg.order_id) if leg.order_id else None
+    if order is None:
+        order = broker.find_order(leg.client_order_id)
+    if order is None:
+        return replace(leg, status=LegStatus.CANCELLED, error="never reached the broker")
+    qty = order.qty if order.qty is not None else leg.order_qty
+    if broker_leg_status(order.status, order.filled_qty, qty) is LegStatus.OPEN:
+        broker.cancel_order(order.order_id or "")
+        order = broker.get_order(order.order_id or "")
+    final = broker_leg_status(order.status, order.filled_qty, qty)
+    if final is LegStatus.OPEN:  # the broker has not finished cancelling yet
+        final = LegStatus.PARTIALLY_FILLED if order.filled_qty > 0 else LegStatus.CANCELLED
+    return replace(
+        leg,
+        status=final,
+        order_id=order.order_id,
+        filled_qty=order.filled_qty,
+        filled_avg_price_usd=order.filled_avg_price_usd,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -48,6 +48,12 @@ class BrokerPosition:
     price_usd: Decimal
     market_value_usd: Decimal
     cost_basis_usd: Decimal
+    qty_available: Decimal | None = None
+
+    @property
+    def available(self) -> Decimal:
+        """Shares not held by open sell orders (all of them when the broker does not say)."""
+        return self.qty if self.qty_available is None else self.qty_available
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,11 @@ class Store(Protocol):
     """Firestore, seen from the services."""
 
     def get_targets(self, uid: str) -> list[Target]:
-        """The user's allocation documents."""
+        """The user's allocation documents (at most 50), checked by `allocation_rules`.
+
+        Raises:
+            InvalidAllocation: If a document breaks a rule, or there are more than 50.
+        """
 
     def replace_targets(self, uid: str, targets: list[Target], now: datetime) -> None:
         """Replace the whole allocation atomically."""
@@ -171,6 +181,22 @@ class Store(Protocol):
     def get_history(self, uid: str, history_id: str) -> dict[str, Any] | None:
         """One rebalance-history entry, or None."""
 
+    def save_trade(self, uid: str, history_id: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+        """Write a manual trade's history entry in a transaction and return what is stored.
+
+        An entry that already records a placed order is kept: a late refusal or failure of
+        a concurrent retry never hides an order that reached the broker.
+        """
+
+    def count_attempt(
+        self, uid: str, action: str, now: datetime, limit: int, window: timedelta
+    ) -> datetime | None:
+        """Count one attempt of `action` in a transaction (server-only document).
+
+        Returns None when it is counted, or, when `limit` attempts were already made in
+        the `window` before `now`, when to retry (nothing is counted then).
+        """
+
     def record_fan_out(self, night: date, summary: Mapping[str, Any]) -> None:
         """Keep what a nightly fan-out did in `nightlyRuns/{night}` (admins read it)."""
 
@@ -188,11 +214,14 @@ class Store(Protocol):
     ) -> dict[str, Any]:
         """Take the user's execution lease and mark the plan executing, in one transaction.
 
-        Returns the plan as stored; a finished plan is returned untouched.
+        Applies `leases.begin_execution`: a queued live plan of the account is superseded
+        (cancelled) in the same transaction. Returns the plan as stored; a finished plan
+        is returned untouched.
 
         Raises:
             NotFound: No such plan for this user.
-            ConcurrentExecution: Another executor holds an unexpired lease.
+            ConcurrentExecution: Another executor holds an unexpired lease, or another
+                plan of the account is executing.
         """
 
     def save_execution(
@@ -208,9 +237,39 @@ class Store(Protocol):
     ) -> None:
         """Write execution progress while holding the lease (renewed, or released).
 
+        Checks in the same transaction that the lease still names this executor (the
+        fencing check). A release leaves the live-plan pointer while the plan is queued
+        or executing (`leases.released_lease`).
+
         Raises:
             ConcurrentExecution: The lease was lost to another executor.
         """
+
+    def cancel_unsent(self, uid: str, plan_id: str, now: datetime) -> dict[str, Any] | None:
+        """Cancel a plan none of whose orders was sent, in one transaction.
+
+        Returns the plan as stored, or None when its orders must be looked up first
+        (`leases.cancel_unsent`).
+
+        Raises:
+            NotFound: No such plan for this user.
+            ConcurrentExecution: An executor holds the plan's lease.
+        """
+
+    def start_cancel(
+        self, uid: str, plan_id: str, executor: str, now: datetime, lease_s: float
+    ) -> bool:
+        """Take the lease to cancel a plan whose orders were sent (`leases.begin_cancel`).
+
+        Returns whether the lease was taken (False for a finished plan: none is needed).
+
+        Raises:
+            NotFound: No such plan for this user.
+            ConcurrentExecution: An executor holds the plan's lease.
+        """
+
+    def annotate_plan(self, uid: str, plan_id: str, changes: Mapping[str, Any]) -> None:
+        """Merge fields into a plan without the lease (notes that never race a run)."""
 
 
 class Clock(Protocol):

@@ -6,7 +6,7 @@ quantities and fill prices are decimal strings, exactly as the broker has them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -175,13 +175,19 @@ def proposed(
     reason: str,
     cash_to_invest_usd: Decimal = Decimal(0),
     cash_to_raise_usd: Decimal = Decimal(0),
+    *,
+    account: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """`users/{uid}/rebalanceHistory/{planId}` for a plan proposed for review."""
+    """`users/{uid}/rebalanceHistory/{planId}` for a plan proposed for review.
+
+    `account` (`account_ref`) is the account the plan was made for: it executes there only.
+    """
     return {
         "created_at": now,
         "updated_at": now,
         "reason": reason,
         "status": "proposed",
+        "account": dict(account) if account is not None else None,
         "cash_to_invest": usd(cash_to_invest_usd),
         "cash_to_raise": usd(cash_to_raise_usd),
         **plan_record(plan),
@@ -189,25 +195,48 @@ def proposed(
     }
 
 
-def manual_trade(intent: OrderIntent, result: OrderResult, now: datetime) -> dict[str, Any]:
-    """`users/{uid}/rebalanceHistory/{id}` for one `execute_trade`."""
+def account_ref(account_number: str, paper: bool) -> dict[str, Any]:
+    """The account a plan is made for, as stored in the plan."""
+    return {"account_number": account_number, "paper": paper}
+
+
+def trade_request(intent: OrderIntent) -> dict[str, Any]:
+    """The order fields of one `execute_trade`, as stored (and compared on a keyed retry)."""
     return {
+        "symbol": intent.symbol,
+        "side": str(intent.side),
+        "qty": dec(intent.qty),
+        "notional": dec(intent.notional_usd),
+        "order_type": str(intent.order_type),
+        "time_in_force": str(intent.time_in_force),
+        "limit_price": dec(intent.limit_price_usd),
+    }
+
+
+def manual_trade(
+    intent: OrderIntent, result: OrderResult, now: datetime, idempotency_key: str | None = None
+) -> dict[str, Any]:
+    """`users/{uid}/rebalanceHistory/{id}` for one `execute_trade`."""
+    entry: dict[str, Any] = {
         "created_at": now,
         "updated_at": now,
         "reason": "Manual trade",
         "strategy": "manual",
         "status": "completed_success" if result.placed else result.status,
-        "request": {
-            "symbol": intent.symbol,
-            "side": str(intent.side),
-            "qty": dec(intent.qty),
-            "notional": dec(intent.notional_usd),
-            "order_type": str(intent.order_type),
-            "time_in_force": str(intent.time_in_force),
-            "limit_price": dec(intent.limit_price_usd),
-        },
+        "request": trade_request(intent),
         "orders": [order_row(result)],
     }
+    if idempotency_key is not None:
+        entry["idempotency_key"] = idempotency_key
+    return entry
+
+
+def holds_order(entry: Mapping[str, Any]) -> bool:
+    """True when a stored history entry records an order the broker accepted."""
+    orders = entry.get("orders")
+    return isinstance(orders, list) and any(
+        isinstance(o, Mapping) and o.get("order_id") for o in orders
+    )
 
 
 def progress_record(progress: GoalProgress | None) -> dict[str, Any] | None:

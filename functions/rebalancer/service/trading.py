@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
+from decimal import Decimal
+from typing import Any
 
-from rebalancer.domain.errors import BrokerError, InvalidInput, TradingDisabled
-from rebalancer.domain.execution import client_order_id
-from rebalancer.domain.models import OrderIntent, OrderResult
+from rebalancer.domain.errors import (
+    BrokerError,
+    BrokerRejected,
+    InsufficientFunds,
+    InvalidInput,
+    TradingDisabled,
+)
+from rebalancer.domain.execution import MAX_CLIENT_ORDER_ID, client_order_id
+from rebalancer.domain.models import ZERO, OrderIntent, OrderResult, OrderType, Side
 from rebalancer.domain.orders import is_fractional
 from rebalancer.domain.risk import UNREADABLE
 from rebalancer.service import records
 from rebalancer.service.context import Ports, open_broker
-from rebalancer.service.ports import Store
+from rebalancer.service.ports import Broker, Store
+
+KEYED_ORDER_PREFIX = "tr-"
 
 
 def kill_switch_refusal(store: Store) -> str | None:
@@ -20,6 +31,17 @@ def kill_switch_refusal(store: Store) -> str | None:
         return store.read_kill_switch().refusal
     except Exception:  # any failure to read must fail closed
         return UNREADABLE
+
+
+def keyed_ids(uid: str, idempotency_key: str) -> tuple[str, str]:
+    """The history id and broker client order id of a keyed trade, both from uid and key.
+
+    The client order id is a hash (at most 48 characters), so that the broker itself
+    refuses a second order for the same key, even from two concurrent calls.
+    """
+    digest = hashlib.sha256(f"{uid}\n{idempotency_key}".encode()).hexdigest()
+    size = MAX_CLIENT_ORDER_ID - len(KEYED_ORDER_PREFIX)
+    return f"trade-{idempotency_key}", KEYED_ORDER_PREFIX + digest[:size]
 
 
 def _unplaced(intent: OrderIntent, status: str, reason: str) -> OrderResult:
@@ -34,15 +56,95 @@ def _unplaced(intent: OrderIntent, status: str, reason: str) -> OrderResult:
     )
 
 
-def execute_trade(uid: str, intent: OrderIntent, ports: Ports) -> OrderResult:
-    """Validate one order against the broker's asset rules, then place it and record it.
+def execute_trade(
+    uid: str, intent: OrderIntent, ports: Ports, idempotency_key: str | None = None
+) -> OrderResult:
+    """Validate one order against the asset rules and the account, then place and record it.
+
+    With an `idempotency_key`, a retry returns the order of the first call and places
+    nothing new; the key with other order fields is refused.
 
     Raises:
-        InvalidInput: Unknown or non-tradable symbol, or fractions of a whole-share asset.
+        InvalidInput: Unknown or non-tradable symbol, fractions of a whole-share asset, or
+            an idempotency key already used for another order.
+        InsufficientFunds: A buy above buying power (net of open orders) or a sell above
+            the shares available.
         TradingDisabled: The kill-switch refuses (recorded in history first).
         BrokerError: The broker refused or failed (recorded in history first).
     """
     broker = open_broker(uid, ports)
+    if idempotency_key is None:
+        history_id = ports.store.new_id()
+        intent = replace(intent, client_order_id=client_order_id(history_id, 0))
+    else:
+        history_id, keyed_order_id = keyed_ids(uid, idempotency_key)
+        intent = replace(intent, client_order_id=keyed_order_id)
+        earlier = _recorded_order(ports.store.get_history(uid, history_id), intent)
+        if earlier is not None:
+            return earlier
+
+    def record(result: OrderResult) -> OrderResult:
+        # An entry that already holds a placed order is kept (a concurrent retry's).
+        entry = records.manual_trade(intent, result, ports.clock.now(), idempotency_key)
+        ports.store.save_trade(uid, history_id, entry)
+        return result
+
+    _check_asset(intent, broker)
+    try:
+        _check_funds(intent, broker)
+    except InsufficientFunds:
+        # A concurrent call (or a lost answer) may have placed this key's order already,
+        # and its hold is what is missing: answer with that order rather than a refusal.
+        found = None
+        if idempotency_key is not None and intent.client_order_id:
+            found = broker.find_order(intent.client_order_id)
+        if found is None:
+            raise
+        return record(_same_order(intent, found))
+    refusal = kill_switch_refusal(ports.store)  # read right before the send
+    if refusal is not None:
+        record(_unplaced(intent, "refused", refusal))
+        raise TradingDisabled(refusal)
+    try:
+        result = _send(intent, broker)
+    except BrokerError as error:
+        record(_unplaced(intent, "failed", error.message))
+        raise
+    return record(result)
+
+
+def _recorded_order(stored: dict[str, Any] | None, intent: OrderIntent) -> OrderResult | None:
+    """The order a keyed trade already placed, from its history entry; None when none was.
+
+    Raises:
+        InvalidInput: The key was used for an order with other fields.
+    """
+    if stored is None:
+        return None
+    if stored.get("request") != records.trade_request(intent):
+        raise InvalidInput("idempotency_key", "already used for an order with other fields")
+    if not records.holds_order(stored):
+        return None  # refused or failed before: try again (the broker refuses a duplicate)
+    row = next(o for o in stored["orders"] if o.get("order_id"))
+    return OrderResult(
+        symbol=str(row["symbol"]),
+        side=Side(str(row["side"])),
+        qty=_decimal(row.get("qty")),
+        notional_usd=_decimal(row.get("notional")),
+        status=str(row["status"]),
+        order_id=str(row["order_id"]),
+        client_order_id=row.get("client_order_id"),
+        filled_qty=_decimal(row.get("filled_qty")) or ZERO,
+        filled_avg_price_usd=_decimal(row.get("filled_avg_price")),
+        error=row.get("error"),
+    )
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _check_asset(intent: OrderIntent, broker: Broker) -> None:
     asset = broker.get_assets([intent.symbol]).get(intent.symbol)
     if asset is None:
         raise InvalidInput("symbol", f"{intent.symbol} is not known at the broker")
@@ -57,19 +159,73 @@ def execute_trade(uid: str, intent: OrderIntent, ports: Ports) -> OrderResult:
     if fractional and intent.time_in_force != "day":
         raise InvalidInput("time_in_force", "fractional and notional orders must be day orders")
 
-    history_id = ports.store.new_id()
-    intent = replace(intent, client_order_id=client_order_id(history_id, 0))
-    now = ports.clock.now()
-    refusal = kill_switch_refusal(ports.store)
-    if refusal is not None:
-        result = _unplaced(intent, "refused", refusal)
-        ports.store.add_history(uid, history_id, records.manual_trade(intent, result, now))
-        raise TradingDisabled(refusal)
+
+def _check_funds(intent: OrderIntent, broker: Broker) -> None:
+    """Refuse a buy above buying power or a sell above the shares available, before sending.
+
+    Buying power is net of what open buy orders hold, and shares available net of open
+    sells (the broker's own figures). A market buy by quantity is priced at the latest
+    trade, a limit buy at its limit (what the broker holds for it); a buy with no price
+    known is left to the broker's own check.
+    """
+    if intent.side is Side.BUY:
+        cost = intent.notional_usd
+        if cost is None and intent.qty is not None:
+            price = intent.limit_price_usd
+            if intent.order_type is not OrderType.LIMIT or price is None:
+                price = broker.get_latest_prices([intent.symbol]).get(intent.symbol)
+            cost = None if price is None else intent.qty * price
+        if cost is None:
+            return
+        available = broker.get_account().buying_power_usd
+        if cost > available:
+            raise InsufficientFunds(
+                f"insufficient buying power: {intent.symbol} needs ${cost:,.2f}, "
+                f"${available:,.2f} available"
+            )
+        return
+    wanted_symbol = intent.symbol.replace("/", "")
+    position = next(
+        (p for p in broker.get_positions() if p.symbol.replace("/", "") == wanted_symbol), None
+    )
+    held = position.available if position is not None else ZERO
+    wanted = intent.qty
+    if wanted is None:
+        notional = intent.notional_usd or ZERO
+        wanted = notional / position.price_usd if position and position.price_usd else notional
+    if position is None or wanted > held:
+        raise InsufficientFunds(
+            f"insufficient shares: selling {wanted.normalize():f} {intent.symbol}, "
+            f"{held.normalize():f} available"
+        )
+
+
+def _send(intent: OrderIntent, broker: Broker) -> OrderResult:
+    """Place the order; a duplicate client order id (422) answers with the order placed."""
     try:
-        result = broker.submit_order(intent)
-    except BrokerError as error:
-        failed = _unplaced(intent, "failed", error.message)
-        ports.store.add_history(uid, history_id, records.manual_trade(intent, failed, now))
-        raise
-    ports.store.add_history(uid, history_id, records.manual_trade(intent, result, now))
-    return result
+        return broker.submit_order(intent)
+    except BrokerRejected as error:
+        duplicate = error.status == 422 and "client_order_id" in error.message
+        if not duplicate or not intent.client_order_id:
+            raise
+        found = broker.find_order(intent.client_order_id)
+        if found is None:
+            raise
+        return _same_order(intent, found)
+
+
+def _same_order(intent: OrderIntent, found: OrderResult) -> OrderResult:
+    """The order found under this trade's client order id, checked to be this trade.
+
+    Raises:
+        InvalidInput: A concurrent call placed an order with other fields under the key.
+    """
+    same = (
+        found.symbol == intent.symbol
+        and found.side is intent.side
+        and (intent.qty is None or found.qty == intent.qty)
+        and (intent.notional_usd is None or found.notional_usd == intent.notional_usd)
+    )
+    if not same:
+        raise InvalidInput("idempotency_key", "already used for an order with other fields")
+    return found
