@@ -268,7 +268,7 @@ class UpdateSettingsRequest(Request):
 
         An explicit null `tax_limit_usd` removes the limit.
         """
-        sent = self.model_dump(exclude_unset=True)
+        sent = self.model_dump(exclude_unset=True, warnings=False)  # Decimals in number fields
 
         def plain(value: object) -> object:
             if isinstance(value, Decimal):

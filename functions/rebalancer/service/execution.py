@@ -114,6 +114,7 @@ class _Run:
         self.settings = user_settings.execution
         self.costs = user_settings.costs
         self.legs: dict[int, Leg] = {}
+        self.windows: dict[str, datetime] = {}
 
     def save(self, changes: dict[str, Any] | None = None, *, release: bool = False) -> None:
         """Record the legs (and `changes`) while holding the lease: fenced and renewed.
@@ -249,14 +250,23 @@ class _Run:
                 self.legs[index] = replace(leg, status=LegStatus.REFUSED, error=reason)
 
     def wait(self, side: Side) -> None:
-        """Poll the side's open orders until they finish or the fill window closes."""
-        waited = 0.0
+        """Poll the side's open orders until they finish or the fill window closes.
+
+        The window is measured on the clock (not by counting polls), so that slow polls
+        do not stretch it and a test can close it by moving the clock.
+        """
+        closes = self.windows.get(side.value)
+        if closes is None:
+            # The window opens once per side and is kept in the plan: a resumed run
+            # finishes the same window, it does not start a new one.
+            closes = self.ports.clock.now() + timedelta(seconds=self.settings.fill_wait_s)
+            self.windows[side.value] = closes
+            self.save({"fill_windows": dict(self.windows)})
         while True:
             self.refresh(self.open_legs(side))
-            if not self.open_legs(side) or waited >= self.settings.fill_wait_s:
+            if not self.open_legs(side) or self.ports.clock.now() >= closes:
                 return
             self.pause(self.settings.poll_s)
-            waited += self.settings.poll_s
 
     def refresh(self, legs: list[Leg]) -> None:
         """Read the broker's state of open legs: one list request for many, else one each."""
@@ -367,6 +377,11 @@ def execute_plan(
     run = _Run(uid, plan_id, ports, broker, executor, budget_s)
     legs = legs_from_record(record) or legs_from_plan(record, plan_id)
     run.legs = {leg.index: leg for leg in legs}
+    run.windows = {
+        side: at
+        for side, at in (record.get("fill_windows") or {}).items()
+        if isinstance(at, datetime)
+    }
     try:
         _check_account(run, record, link)
         return _drive(run, record, link)
@@ -504,8 +519,10 @@ def _queue(run: _Run, record: dict[str, Any], next_open: Any) -> ExecutionResult
 def _hand_off(run: _Run) -> ExecutionResult:
     """The budget is spent: record, release, and let a task resume the run at once."""
     now = run.ports.clock.now()
-    _enqueue(run, f"resume-{run.plan_id}-{run.executor}", now)
+    # Released first, so that the task (delivered at once) finds the lease free; a crash
+    # in between is what the watch task is for.
     run.save({"handed_off_at": now}, release=True)
+    _enqueue(run, f"resume-{run.plan_id}-{run.executor}", now)
     stored = run.ports.store.get_history(run.uid, run.plan_id) or {}
     return ExecutionResult(run.plan_id, PlanStatus.EXECUTING, tuple(run.legs.values()), stored)
 
