@@ -157,7 +157,10 @@ def test_the_kill_switch_flipped_between_legs_stops_the_rest(
         target=lambda: answers.append(client.ok("execute_plan", {"plan_id": plan_id}))
     )
     thread.start()
-    time.sleep(1.5)
+    deadline = time.monotonic() + 20
+    while client.paper.counters(client.account["id"]).get(ORDERS, 0) < 1:  # first leg out
+        assert time.monotonic() < deadline, "the first order never reached the broker"
+        time.sleep(0.1)
     kill_switch.set({"trading_enabled": False, "reason": "incident 7"})
     thread.join()
     (result,) = answers
