@@ -367,6 +367,9 @@ def execute_plan(
         NoBrokerLinked: The user has no broker.
         PreconditionFailed: The plan was made for another account than the linked one.
     """
+    waiting = _still_waiting_for_the_open(uid, plan_id, ports)
+    if waiting is not None:
+        return waiting
     executor = new_executor_id()
     record = ports.store.start_execution(uid, plan_id, executor, ports.clock.now(), LEASE_S)
     if PlanStatus(record["status"]).finished:
@@ -397,6 +400,21 @@ def execute_plan(
         except ConcurrentExecution as lost:
             _note_lost_lease(run, lost)
         raise
+
+
+def _still_waiting_for_the_open(uid: str, plan_id: str, ports: Ports) -> ExecutionResult | None:
+    """A queued plan while the market is still closed, untouched; None otherwise.
+
+    A task delivered early (or again) must not make a queued plan `executing` for a
+    moment: a user's check in that moment would be refused for no reason.
+    """
+    record = ports.store.get_history(uid, plan_id)
+    if record is None or record.get("status") != PlanStatus.QUEUED.value:
+        return None
+    legs = legs_from_record(record) or legs_from_plan(record, plan_id)
+    if all(leg.crypto for leg in legs) or linked_broker(uid, ports)[0].get_clock().is_open:
+        return None
+    return ExecutionResult(plan_id, PlanStatus.QUEUED, legs, record)
 
 
 def _drive(run: _Run, record: dict[str, Any], link: BrokerLink) -> ExecutionResult:
