@@ -8,25 +8,14 @@ or overdrawn accounts, plans left queued or executing. `scripts/fault-matrix` pr
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal as D
 from typing import Any
 
 import pytest
 
-from rebalancer.adapters.in_memory import (
-    FixedClock,
-    InMemoryConnector,
-    InMemoryStore,
-    InMemoryTaskQueue,
-    PlainVault,
-)
-from rebalancer.domain.errors import BrokerRateLimited, BrokerUnavailable, RebalancerError
+from rebalancer.domain.errors import BrokerRateLimited, BrokerUnavailable
 from rebalancer.domain.models import Side
-from rebalancer.domain.risk import KillSwitch
-from rebalancer.service.context import Ports
 from rebalancer.service.drift_check import check_drift
 from rebalancer.service.execution import FRESH_S, LEASE_S
 from rebalancer.service.linking import link_broker
@@ -34,105 +23,10 @@ from rebalancer.service.planning import propose_plan
 from rebalancer.service.plans import cancel_plan, run_plan, run_plan_task
 from rebalancer.service.ports import BrokerCredentials
 
-from .audited_broker import AuditedBroker, Crash
-from .test_services import TARGETS, UID
+from .engine_world import World
+from .test_services import UID
 
 pytestmark = pytest.mark.unit
-
-EXPECTED = (RebalancerError, Crash)
-
-
-@dataclass
-class World:
-    """One user with two paper accounts, on in-memory adapters."""
-
-    ports: Ports
-    store: InMemoryStore
-    brokers: dict[str, AuditedBroker]
-    flags: dict[str, Any]
-
-    @classmethod
-    def new(cls) -> World:
-        flags: dict[str, Any] = {"rest": False, "crash": False, "trading_off": False}
-        prices = {"SPY": D(500), "QQQ": D(400), "TLT": D(90), "GLD": D(200)}
-        brokers = {
-            key: AuditedBroker(
-                D(1000),
-                dict(prices),
-                {"SPY": D(100), "QQQ": D(50), "TLT": D(100), "GLD": D(40)},
-                account_number=number,
-                world=flags,
-            )
-            for key, number in (("keyA", "PA000000000A"), ("keyB", "PA000000000B"))
-        }
-        store = InMemoryStore()
-        ports = Ports(
-            store,
-            InMemoryConnector(dict(brokers)),
-            PlainVault(),
-            FixedClock(),
-            InMemoryTaskQueue(),
-        )
-        link_broker(UID, BrokerCredentials("keyA", "secret"), ports)
-        store.targets[UID] = list(TARGETS)
-        store.update_settings(UID, {"fill_wait_seconds": 3}, ports.clock.now())
-        return cls(ports, store, brokers, flags)
-
-    def attempt(self, action: Callable[[], Any]) -> Any:
-        """Run a user's or a task's action; refusals and crashes are part of the game."""
-        with contextlib.suppress(*EXPECTED):
-            return action()
-        return None
-
-    def deliver_tasks(self) -> None:
-        """Cloud Tasks delivers every task it holds (again)."""
-        for _, data, _ in list(self.ports.tasks.tasks.values()):
-            self.attempt(lambda d=data: run_plan_task(d["uid"], d["plan_id"], self.ports))
-
-    def kill(self, off: bool) -> None:
-        """An admin flips the kill-switch."""
-        self.flags["trading_off"] = off
-        self.store.kill_switch = KillSwitch(trading_enabled=not off, reason="incident")
-
-    def finish_the_day(self) -> None:
-        """Market open, trading on, no faults: tasks and fills end every plan."""
-        self.flags.update(rest=False, crash=False)
-        self.kill(False)
-        for broker in self.brokers.values():
-            broker.market_open = True
-            broker.fail_submit.clear()
-            broker.fail_next.clear()
-            broker.fill_resting()
-        for _ in range(4):
-            self.ports.clock.sleep(LEASE_S + 1)
-            self.deliver_tasks()
-            for broker in self.brokers.values():
-                broker.fill_resting()
-
-    def counts(self) -> dict[str, int]:
-        """What must be zero."""
-        sent = [s for b in self.brokers.values() for s in b.audit]
-        ids = [s.intent.client_order_id for s in sent]
-        history = self.store.history.get(UID, {})
-
-        def plan_account(coid: str) -> str | None:
-            plan = history.get(coid.split("-")[1], {})
-            return (plan.get("account") or {}).get("account_number")
-
-        return {
-            "twice": len(ids) - len(set(ids)),
-            "wrong account": sum(
-                1 for s in sent if plan_account(s.intent.client_order_id or "") != s.account
-            ),
-            "while off": sum(1 for s in sent if s.trading_off),
-            "short": sum(
-                1
-                for b in self.brokers.values()
-                if b.cash_usd < 0 or any(q < 0 for q in b.qty.values())
-            ),
-            "stuck": sum(1 for p in history.values() if p.get("status") in {"queued", "executing"}),
-            "orders": len(sent),
-        }
 
 
 def _two_checks_while_closed(w: World) -> None:
@@ -287,7 +181,7 @@ FAULTS: dict[str, Callable[[World], None]] = {
 
 def run_cell(scenario: str, fault: str) -> dict[str, int]:
     """One scenario under one fault, then the rest of the day; the counts."""
-    world = World.new()
+    world = World.new(D(1000), {"SPY": D(100), "QQQ": D(50), "TLT": D(100), "GLD": D(40)})
     FAULTS[fault](world)
     world.attempt(lambda: SCENARIOS[scenario](world))
     world.finish_the_day()
