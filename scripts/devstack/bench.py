@@ -94,7 +94,7 @@ def counted_ports(broker: PaperBroker, key: str | None = None) -> tuple[Any, Cou
     from rebalancer.adapters.alpaca_broker import AlpacaConnector
     from rebalancer.adapters.clock import PaperBrokerClock
     from rebalancer.adapters.firestore_store import FirestoreStore
-    from rebalancer.adapters.task_queue import CloudTaskQueue
+    from rebalancer.adapters.in_memory import InMemoryTaskQueue
     from rebalancer.adapters.vault import FernetVault
     from rebalancer.service.context import Ports
 
@@ -106,7 +106,9 @@ def counted_ports(broker: PaperBroker, key: str | None = None) -> tuple[Any, Cou
         AlpacaConnector(broker.url),
         FernetVault(key or Fernet.generate_key().decode()),
         PaperBrokerClock(broker.url),  # as inside the Functions emulator
-        CloudTaskQueue(),
+        # Tasks (the watch task of a run) are kept here: a delivery would run functions
+        # in the emulator and blur the counts of the one call being measured.
+        InMemoryTaskQueue(),
     )
     return ports, rpcs
 
