@@ -230,6 +230,7 @@ class UpdateSettingsRequest(Request):
     drift_method: Literal["absolute", "relative"] | None = None
     strategy: Literal["full", "threshold", "band", "cash_flow", "tax_aware"] | None = None
     band_target: Literal["edge", "target"] | None = None
+    band_margin_percent: Annotated[Number, _non_negative(Decimal(25), MIN_PERCENT)] | None = None
     min_trade_usd: Annotated[Number, _non_negative(Decimal(1_000_000), MIN_USD)] | None = None
     cash_buffer_bps: Annotated[Number, _non_negative(Decimal(5_000))] | None = None
     commission_usd: Annotated[Number, _non_negative(Decimal(100), MIN_USD)] | None = None

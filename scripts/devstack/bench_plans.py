@@ -1,7 +1,9 @@
 """Benchmark of the planning strategies on generated portfolios (scripts/bench-plans).
 
 A seeded generator builds portfolios of 5, 20, 100 and 500 assets with tax lots (gains
-and losses, short and long term), drifted prices, whole-share assets and some cash. Every
+and losses, short and long term), drifted prices, whole-share assets and some cash, and
+a set of small whole-share-only portfolios (its own section: the share left out of band,
+and the tax against `full` and `band`). Every
 strategy plans each portfolio through the pure domain planner (`build_plan`); the naive
 baseline is `full` (every asset straight to its target, as most peers do). The report is
 Markdown: one table per size, then the targets as PASS/FAIL lines. The exit code is 0
@@ -58,6 +60,7 @@ class Scenario:
     max_lots: int
     exact_lots: bool = False
     drift_sigma: float = 0.2  # log-normal spread of each asset's move away from its target
+    whole_share: float = WHOLE_SHARE_SHARE  # share of assets that trade whole shares only
 
     @property
     def method(self) -> DriftMethod:
@@ -73,7 +76,13 @@ class Scenario:
     def label(self) -> str:
         """A heading such as `100 assets x 20 lots`."""
         lots = f"{self.max_lots} lots" if self.exact_lots else f"1-{self.max_lots} lots"
-        return f"{self.assets} assets x {lots}"
+        whole = ", whole shares" if self.whole_only else ""
+        return f"{self.assets} assets x {lots}{whole}"
+
+    @property
+    def whole_only(self) -> bool:
+        """True for the whole-share set: every asset trades whole shares only."""
+        return self.whole_share >= 1.0
 
     @property
     def band(self) -> str:
@@ -83,17 +92,22 @@ class Scenario:
         return f"absolute +/-{self.threshold} points"
 
 
+# The whole-share set: small portfolios of whole-share assets only, few lots, where
+# rounding to shares decides whether a band is reached.
+WHOLE_SET = Scenario(4, 200, 3, drift_sigma=0.3, whole_share=1.0)
 FULL_RUN = (
     Scenario(5, 20, 50, drift_sigma=0.3),
     Scenario(20, 20, 50, drift_sigma=0.5),
     Scenario(100, 20, 20, exact_lots=True),
     Scenario(500, 5, 50, exact_lots=True),
+    WHOLE_SET,
 )
 QUICK_RUN = (
     Scenario(5, 4, 50, drift_sigma=0.3),
     Scenario(20, 4, 50, drift_sigma=0.5),
     Scenario(100, 3, 20, exact_lots=True),
     Scenario(500, 1, 50, exact_lots=True),
+    Scenario(4, 40, 3, drift_sigma=0.3, whole_share=1.0),
 )
 
 
@@ -159,7 +173,7 @@ def generate_portfolio(rng: random.Random, scenario: Scenario) -> PlanningInput:
     last_buy: dict[str, date] = {}
     for symbol, weight in zip(symbols, raw, strict=True):
         value = invested * weight / raw_total
-        fractionable = rng.random() >= WHOLE_SHARE_SHARE
+        fractionable = rng.random() >= scenario.whole_share
         count_lots = scenario.max_lots if scenario.exact_lots else rng.randint(1, scenario.max_lots)
         price = _money(_log_uniform(rng, 5.0, 800.0))
         if fractionable:
@@ -200,7 +214,10 @@ def generate_portfolio(rng: random.Random, scenario: Scenario) -> PlanningInput:
 
 def generate_scenario(scenario: Scenario, seed: int) -> list[PlanningInput]:
     """The scenario's portfolios; the same seed always gives the same portfolios."""
-    rng = random.Random(f"{seed}/{scenario.assets}/{scenario.max_lots}/{scenario.exact_lots}")
+    key = f"{seed}/{scenario.assets}/{scenario.max_lots}/{scenario.exact_lots}"
+    if scenario.whole_only:
+        key += "/whole"
+    rng = random.Random(key)
     return [generate_portfolio(rng, scenario) for _ in range(scenario.portfolios)]
 
 
@@ -405,6 +422,39 @@ def _timing_target(
     )
 
 
+def whole_share_section(outcomes: Sequence[Outcome]) -> list[str]:
+    """The whole-share set: share of portfolios left out of band, tax against baselines.
+
+    Tax is compared with the naive baseline (`full`) and with `band`, summed over the
+    portfolios every compared strategy planned.
+    """
+    mine = [o for o in outcomes if o.scenario.whole_only]
+    if not mine:
+        return []
+    count = len(_of(mine, NAIVE))
+    lines = [
+        f"## Whole shares only ({count} portfolios)",
+        "",
+        "| strategy | left out of band | assets out after | estimated tax $ | vs full $ "
+        "| vs band $ |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    full_tax = sum((o.tax_usd for o in _of(mine, NAIVE) if o.error is None), ZERO)
+    band_tax = sum((o.tax_usd for o in _of(mine, Strategy.BAND) if o.error is None), ZERO)
+    for strategy in STRATEGIES:
+        rows = _of(mine, strategy)
+        out = sum(1 for o in rows if not o.in_band)
+        tax = sum((o.tax_usd for o in rows if o.error is None), ZERO)
+        lines.append(
+            f"| {strategy.value} | {out} / {len(rows)} ({100 * out / max(1, len(rows)):.1f} %) "
+            f"| {sum(o.assets_out_after for o in rows)} | {tax:,.2f} | {tax - full_tax:+,.2f} "
+            f"| {tax - band_tax:+,.2f} |"
+        )
+    before = sum(1 for o in _of(mine, NAIVE) if o.assets_out_before)
+    lines += ["", f"Before: {before} of {count} portfolios had an asset outside its band."]
+    return lines
+
+
 def targets(outcomes: Sequence[Outcome]) -> list[str]:
     """The PASS/FAIL lines of the four targets, with the figures behind each."""
     tax_aware = _of(outcomes, Strategy.TAX_AWARE)
@@ -476,6 +526,9 @@ def report(
     ]
     for scenario in scenarios:
         lines += [*scenario_table(scenario, outcomes), ""]
+    whole = whole_share_section(outcomes)
+    if whole:
+        lines += [*whole, ""]
     lines += targets(outcomes)
     return "\n".join(lines) + "\n"
 

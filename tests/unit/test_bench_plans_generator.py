@@ -78,3 +78,18 @@ def test_main_with_quick_prints_the_report(
     assert out.startswith("# Planner benchmark")
     assert "## Targets" in out
     assert "(a) tax_aware keeps every asset inside its band" in out
+
+
+def test_the_whole_share_set_has_only_whole_share_assets_and_its_own_section() -> None:
+    whole = Scenario(4, 3, 3, drift_sigma=0.3, whole_share=1.0)
+    for inp in generate_scenario(whole, 4):
+        assert not any(asset.fractionable for asset in inp.assets.values())
+        assert all(h.qty == h.qty.to_integral_value() for h in inp.portfolio.holdings)
+    assert generate_scenario(whole, 4) != generate_scenario(Scenario(4, 3, 3, drift_sigma=0.3), 4)
+    text = report([whole], seed=2)
+    assert "## Whole shares only (3 portfolios)" in text
+    for strategy in bench_plans.STRATEGIES:
+        assert any(
+            line.startswith(f"| {strategy.value} | ") and "/ 3 (" in line
+            for line in text.splitlines()
+        )

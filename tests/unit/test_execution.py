@@ -8,6 +8,8 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rebalancer.adapters.in_memory import InMemoryBroker
 from rebalancer.domain.errors import ConcurrentExecution, NotFound
@@ -89,6 +91,11 @@ def test_limit_prices_backoff_and_outcomes() -> None:
     assert limit_price(D("100"), Side.BUY, D(10)) == D("100.10")
     assert limit_price(D("100"), Side.SELL, D(10)) == D("99.90")
     assert limit_price(D("0.5"), Side.BUY, D(10)) == D("0.5005")
+    # Issue 11, item 8: buys round up and sells down to the tick, so below about $5 the
+    # buffer no longer rounds away (half-up gave $2.00 for both).
+    assert limit_price(D("2.00"), Side.BUY, D(10)) == D("2.01")
+    assert limit_price(D("2.00"), Side.SELL, D(10)) == D("1.99")
+    assert limit_price(D("0.99995"), Side.BUY, D(0)) == D("1.00")  # crosses $1: cents
     assert backoff_seconds(1, None) == 0.25 and backoff_seconds(3, None) == 1.0
     assert backoff_seconds(10, None) == 8.0 and backoff_seconds(2, 1.5) == 1.5
     filled = replace(leg(0, Side.BUY, "1", "1"), status=LegStatus.FILLED)
@@ -238,3 +245,19 @@ def test_cancel_and_get_only_the_owners_plans() -> None:
     assert cancelled["status"] == "cancelled" and broker.orders == []
     assert execute_plan(UID, plan_id, ports).status is PlanStatus.CANCELLED
     assert broker.orders == []
+
+
+@given(
+    price=st.decimals(D("0.0002"), D("100000"), places=4),
+    buffer=st.integers(1, 500),
+    side=st.sampled_from(Side),
+)
+def test_a_limit_keeps_its_buffer_on_the_brokers_tick(price: D, buffer: int, side: Side) -> None:
+    limit = limit_price(price, side, D(buffer))
+    raw = price * (1 + (1 if side is Side.BUY else -1) * D(buffer) / 10_000)
+    tick = D("0.01") if limit >= 1 else D("0.0001")
+    assert limit == limit.quantize(tick)  # on the tick the broker accepts
+    if side is Side.BUY:
+        assert raw <= limit < raw + tick and limit > price
+    else:
+        assert raw - tick < limit <= raw and limit < price

@@ -18,6 +18,7 @@ from rebalancer.domain.tax import (
     Realized,
     TaxLot,
     TaxSettings,
+    net_tax,
     realize,
     reconcile,
     relief_order,
@@ -142,7 +143,44 @@ def test_realize_splits_a_sale_over_lots_by_holding_period() -> None:
     # 10 long-term at +80, then 5 short-term at -20.
     assert result.long_term_gain_usd == 800
     assert result.short_term_gain_usd == -100
-    assert result.estimated_tax_usd == D(800) * D("0.15") - D(100) * D("0.35")
+    # Netted by character (issue 11, item 10): the short-term loss offsets long-term
+    # gain, so it saves 15 %, not 35 % (this test used to expect 800 x 15 % - 100 x 35 %).
+    assert result.estimated_tax_usd == (D(800) - D(100)) * D("0.15")
+
+
+def test_a_short_term_loss_against_a_long_term_gain_saves_the_long_term_rate() -> None:
+    # Issue 11, item 10: -$1,000 short-term against +$3,000 long-term is $2,000 of net
+    # long-term gain at 15 % ($300), not 3,000 x 15 % - 1,000 x 35 % ($100).
+    assert net_tax(D(-1000), D(3000), RATES) == 300
+    assert net_tax(D(-1000), D(1000), RATES) == 0
+    # The loss left after offsetting all the gain keeps its character and rate.
+    assert net_tax(D(-3000), D(1000), RATES) == D(-2000) * D("0.35")
+    # And the other way round: a long-term loss offsets short-term gain at 35 %.
+    assert net_tax(D(2000), D(-500), RATES) == D(1500) * D("0.35")
+    assert net_tax(D(500), D(-2000), RATES) == D(-1500) * D("0.15")
+    # Same character: nothing to net across.
+    assert net_tax(D(100), D(200), RATES) == D(35) + D(30)
+    assert net_tax(D(-100), D(-200), RATES) == D(-35) - D(30)
+
+
+@given(
+    short=st.decimals(D(-100000), D(100000), places=2),
+    long=st.decimals(D(-100000), D(100000), places=2),
+)
+def test_netting_matches_the_tax_codes_ordering(short: D, long: D) -> None:
+    tax = net_tax(short, long, RATES)
+    net = short + long
+    if (short >= 0 and long >= 0) or (short <= 0 and long <= 0):
+        assert tax == short * RATES.short_term_rate + long * RATES.long_term_rate
+    elif net >= 0:  # the gain's character survives, taxed at its own rate
+        assert tax == net * (RATES.short_term_rate if short > 0 else RATES.long_term_rate)
+    else:  # the loss's character survives
+        assert tax == net * (RATES.short_term_rate if short < 0 else RATES.long_term_rate)
+    # Never more tax than on the gains alone; and a short-term loss that meets long-term
+    # gains is worth less than its own 35 % (what the estimate used to count).
+    assert tax <= max(D(0), short) * D("0.35") + max(D(0), long) * D("0.15")
+    if short < 0 < long:
+        assert tax >= short * D("0.35") + long * D("0.15")
 
 
 def test_realize_a_loss_gives_negative_tax() -> None:
@@ -244,21 +282,63 @@ def test_replay_drops_symbols_sold_out() -> None:
 # --- reconcile ------------------------------------------------------------------------------
 
 
-def test_reconcile_gives_missing_shares_a_lot_at_the_average_price_dated_today() -> None:
+def test_reconcile_gives_missing_shares_a_lot_at_the_remaining_basis_dated_today() -> None:
     book = LotBook({"VTI": (A,)})
-    fixed = reconcile(book, "VTI", D(15), D("123.45"), TODAY, LotMethod.FIFO)
+    # The broker's basis: A's 10 x $100, and 5 x $123.45 for the shares no fill explains.
+    fixed = reconcile(book, "VTI", D(15), D(1000) + D(5) * D("123.45"), TODAY, LotMethod.FIFO)
     assert fixed.of("VTI") == (A, lot("5", "123.45", TODAY))
     assert not fixed.of("VTI")[-1].is_long_term(TODAY)  # cautious: short-term
 
 
+def test_unexplained_shares_get_the_remaining_basis_not_the_average_cost() -> None:
+    # Issue 11, item 9: known lot 10 @ $100; the broker reports 20 shares with $3,000 of
+    # basis, so the other 10 cost $2,000 ($200 each), not the $150 average.
+    known = lot("10", "100", date(2024, 1, 2))
+    fixed = reconcile(LotBook({"VTI": (known,)}), "VTI", D(20), D(3000), TODAY, LotMethod.FIFO)
+    assert fixed.of("VTI") == (known, lot("10", "200", TODAY))
+    assert sum(x.qty * x.cost_per_share_usd for x in fixed.of("VTI")) == 3000
+    # Selling the new lot at $250 gains $500, not $1,000.
+    gains = realize(fixed.of("VTI")[1:], D(10), D(250), TODAY, RATES)
+    assert gains.short_term_gain_usd == 500
+
+
+def test_a_remaining_basis_below_zero_counts_as_zero() -> None:
+    known = lot("10", "100", date(2024, 1, 2))
+    fixed = reconcile(LotBook({"VTI": (known,)}), "VTI", D(12), D(900), TODAY, LotMethod.FIFO)
+    assert fixed.of("VTI")[-1] == lot("2", "0", TODAY)
+
+
+@given(
+    known=st.lists(
+        st.tuples(
+            st.decimals(D("0.000000001"), D(1000), places=9),
+            st.decimals(D("0.01"), D(5000), places=2),
+        ),
+        max_size=4,
+    ),
+    missing=st.decimals(D("0.000000001"), D(1000), places=9),
+    extra_basis=st.decimals(D(0), D(1000000), places=2),
+)
+def test_reconciled_lots_add_up_to_the_brokers_shares_and_basis(
+    known: list[tuple[D, D]], missing: D, extra_basis: D
+) -> None:
+    lots = tuple(TaxLot("VTI", q, c, date(2024, 1, 2)) for q, c in known)
+    basis = sum((q * c for q, c in known), D(0)) + extra_basis
+    held = sum((q for q, _ in known), D(0)) + missing
+    fixed = reconcile(LotBook({"VTI": lots}), "VTI", held, basis, TODAY, LotMethod.HIFO)
+    assert sum((x.qty for x in fixed.of("VTI")), D(0)) == held
+    total = sum((x.qty * x.cost_per_share_usd for x in fixed.of("VTI")), D(0))
+    assert abs(total - basis) < D("0.000001")
+
+
 def test_reconcile_places_the_new_lot_in_relief_order() -> None:
     book = LotBook({"VTI": relief_order((A, B), LotMethod.HIFO)})
-    fixed = reconcile(book, "VTI", D(40), D(500), TODAY, LotMethod.HIFO)
+    fixed = reconcile(book, "VTI", D(40), D(4000) + D(10) * D(500), TODAY, LotMethod.HIFO)
     assert fixed.of("VTI") == (lot("10", "500", TODAY), B, A)
 
 
 def test_reconcile_a_symbol_without_fills() -> None:
-    fixed = reconcile(LotBook(), "BND", D(7), D(70), TODAY, LotMethod.FIFO)
+    fixed = reconcile(LotBook(), "BND", D(7), D(7) * D(70), TODAY, LotMethod.FIFO)
     assert fixed.of("BND") == (lot("7", "70", TODAY, "BND"),)
 
 

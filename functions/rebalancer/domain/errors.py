@@ -9,6 +9,7 @@ RebalancerError
 │   ├── NoBrokerLinked
 │   ├── InvalidAllocation   (a stored allocation document breaks a rule; names it)
 │   ├── TradingDisabled     (kill-switch off, drawdown mode, or unreadable)
+│   ├── EmptyAccount        (no value to rebalance: no cash, no holdings)
 │   └── InsufficientFunds   (buying power or shares available, checked before sending)
 ├── NotFound                not-found
 ├── PermissionDenied        permission-denied
@@ -74,6 +75,13 @@ class InvalidAllocation(PreconditionFailed):
 
 class TradingDisabled(PreconditionFailed):
     """The kill-switch refuses orders (disabled, drawdown mode, or unreadable)."""
+
+
+class EmptyAccount(PreconditionFailed):
+    """The account holds nothing (no cash, no positions): there is nothing to rebalance."""
+
+    def __init__(self, message: str = "the account has no value to rebalance") -> None:
+        super().__init__(message)
 
 
 class InsufficientFunds(PreconditionFailed):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
 from enum import StrEnum
 
 from rebalancer.domain.models import ZERO, Side
@@ -149,15 +149,37 @@ def size_buys(
     return [(leg, sized[leg.index]) for leg in buys]
 
 
+CENT = Decimal("0.01")
+SUB_DOLLAR_TICK = Decimal("0.0001")  # the broker's tick below $1
+
+
 def limit_price(price_usd: Decimal, side: Side, buffer_bps: Decimal) -> Decimal:
     """A marketable limit: the latest price plus (buys) or minus (sells) the buffer.
 
-    Rounded to cents at or above $1 and to 4 decimals below, as the broker accepts.
+    On the tick the broker accepts (cents at or above $1, 4 decimals below), rounded away
+    from the price: buys up, sells down, so the buffer never rounds away (a $2.00 buy
+    with 10 bp is limited at $2.01, not $2.00). A sell keeps at least one tick.
+
+    Args:
+        price_usd: The latest price.
+        side: Buy or sell.
+        buffer_bps: How far past the price the limit may trade, in basis points.
+
+    Returns:
+        The limit price on the broker's tick.
     """
     sign = 1 if side is Side.BUY else -1
     raw = price_usd * (1 + sign * buffer_bps / 10_000)
-    step = Decimal("0.01") if raw >= 1 else Decimal("0.0001")
-    return raw.quantize(step, rounding=ROUND_HALF_UP)
+    rounding = ROUND_CEILING if side is Side.BUY else ROUND_FLOOR
+    limit = raw.quantize(_tick(raw), rounding=rounding)
+    # Rounding can cross $1 (a buy at $0.99995 becomes $1.0000): put it on that tick.
+    limit = limit.quantize(_tick(limit), rounding=rounding)
+    return max(limit, SUB_DOLLAR_TICK)
+
+
+def _tick(price_usd: Decimal) -> Decimal:
+    """The price increment the broker accepts at `price_usd`."""
+    return CENT if price_usd >= 1 else SUB_DOLLAR_TICK
 
 
 def time_in_force(leg: Leg) -> str:

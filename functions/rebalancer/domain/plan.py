@@ -8,9 +8,10 @@ from datetime import date
 from decimal import Decimal
 
 from rebalancer.domain.drift import DriftReport, band_percent
+from rebalancer.domain.errors import EmptyAccount, InvalidInput
 from rebalancer.domain.models import HUNDRED, ZERO, AssetInfo, Portfolio, Side, Target
 from rebalancer.domain.settings import Strategy, UserSettings
-from rebalancer.domain.tax import LotBook
+from rebalancer.domain.tax import LotBook, TaxSettings, net_tax
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,23 @@ class PlanningInput:
     def investable_usd(self) -> Decimal:
         """What the targets divide: the post-trade value less the buffer."""
         return self.post_value_usd - self.settings.costs.buffer_usd(self.post_value_usd)
+
+    def check_plannable(self) -> None:
+        """Refuse what no plan can answer, with a domain error rather than a crash.
+
+        Raises:
+            EmptyAccount: When the account (with the deposit) holds no value.
+            InvalidInput: When the withdrawal is more than the account is worth (all of
+                it is a legitimate withdrawal: the plan sells everything).
+        """
+        if self.value_usd <= 0:
+            raise EmptyAccount()
+        if self.cash_to_raise_usd > self.value_usd:
+            raise InvalidInput(
+                "cash_to_raise",
+                f"${self.cash_to_raise_usd:.2f} is more than the account is worth "
+                f"(${self.value_usd:.2f})",
+            )
 
     def held_value_usd(self, symbol: str) -> Decimal:
         """Market value held of one symbol."""
@@ -157,6 +175,7 @@ class Plan:
     drift_before: DriftReport
     drift_after: DriftReport
     projected_cash_usd: Decimal
+    tax_rates: TaxSettings  # what `estimated_tax_usd` nets the gains at
     tax_limit_exceeded: bool = False
     solver: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -174,5 +193,6 @@ class Plan:
 
     @property
     def estimated_tax_usd(self) -> Decimal:
-        """Estimated tax of every sell (negative when losses outweigh gains)."""
-        return self.total("estimated_tax_usd")
+        """Estimated tax of every sell, netted by character (negative when a loss is left)."""
+        short, long = self.total("short_term_gain_usd"), self.total("long_term_gain_usd")
+        return net_tax(short, long, self.tax_rates)

@@ -39,10 +39,11 @@ class GoalProgress:
 def goal_progress(goal: Goal, value_usd: Decimal, today: date) -> GoalProgress:
     """Measure a portfolio against its goal.
 
-    The straight line runs from the goal's start (date and value; the portfolio's value
-    today when unset) to the target amount on the target date: on track means at or
-    above that line today. The required contribution spreads what is missing evenly
-    over the months left (no growth assumed: the cautious estimate).
+    The straight line runs from the goal's start (the day it was set, today when unknown,
+    at `start_value_usd`, 0 when unset) to the target amount on the target date: on
+    track means at or above that line today. The line is fixed when the goal is set, so
+    it never moves with the portfolio. The required contribution spreads what is missing
+    evenly over the months left (no growth assumed: the cautious estimate).
 
     Args:
         goal: The goal.
@@ -54,7 +55,7 @@ def goal_progress(goal: Goal, value_usd: Decimal, today: date) -> GoalProgress:
         contribution still required, and the days remaining.
     """
     start = goal.start_date or today
-    start_value = goal.start_value_usd if goal.start_value_usd is not None else value_usd
+    start_value = goal.start_value_usd if goal.start_value_usd is not None else ZERO
     total_days = (goal.target_date - start).days
     elapsed = (today - start).days
     remaining = max(0, (goal.target_date - today).days)

@@ -111,14 +111,40 @@ def period_starts(settings: ScheduleSettings, around: date) -> list[date]:
     return starts
 
 
+def next_period_start(settings: ScheduleSettings, period_start: date) -> date:
+    """The start of the period after the one `period_start` belongs to."""
+    return period_starts(settings, period_start)[-1]
+
+
 def next_calendar_day(settings: ScheduleSettings, today: date, trading: Collection[date]) -> date:
-    """The next scheduled trading day on or after `today`."""
-    days = [scheduled_day(settings, s, trading) for s in period_starts(settings, today)]
-    later = [d for d in days if d >= today]
-    if later:
-        return min(later)
-    following = period_starts(settings, max(days) + timedelta(days=1))[-1]
-    return scheduled_day(settings, following, trading)
+    """The next scheduled trading day on or after `today`.
+
+    A period's scheduled day can move back over a weekend or holiday to before `today`
+    (Monday the 27th a holiday, today Saturday the 25th: that run was Friday the 24th),
+    so the periods are walked forward from the current one until a scheduled day is not
+    in the past. Scheduled days never decrease from one period to the next, so the first
+    such day is the next one.
+
+    Args:
+        settings: The user's calendar.
+        today: The day asked about (any day, trading or not).
+        trading: Trading days around it, from the broker's calendar.
+
+    Returns:
+        The earliest scheduled trading day on or after `today`.
+    """
+    start = period_starts(settings, today)[1]  # the current period
+    # Each step moves at least a week; a scheduled day moves back at most 9 days, so
+    # this ends after at most three steps (the bound only guards a broken calendar).
+    for _ in range(_MAX_PERIODS):
+        day = scheduled_day(settings, start, trading)
+        if day >= today:
+            return day
+        start = next_period_start(settings, start)
+    return calendar_day(settings, start)
+
+
+_MAX_PERIODS = 8
 
 
 def last_calendar_day(settings: ScheduleSettings, today: date, trading: Collection[date]) -> date:

@@ -57,7 +57,9 @@ class UserSettings:
     """The preferences the planner and the drift check use.
 
     Defaults: threshold 5, critical 10, absolute drift, `threshold` strategy, band trades
-    to the edge, the default costs and taxes.
+    to the edge, the default costs and taxes, and no band margin: `tax_aware` may stop
+    on a band's edge (`band_margin_percent` is the share of the band's width it aims
+    inside each edge instead).
     """
 
     threshold_percent: Decimal = Decimal(5)
@@ -65,6 +67,7 @@ class UserSettings:
     drift_method: DriftMethod = DriftMethod.ABSOLUTE
     strategy: Strategy = Strategy.THRESHOLD
     band_target: BandTarget = BandTarget.EDGE
+    band_margin_percent: Decimal = ZERO
     costs: CostModel = field(default_factory=CostModel)
     tax: TaxSettings = field(default_factory=TaxSettings)
     execution: ExecutionSettings = field(default_factory=ExecutionSettings)
@@ -107,6 +110,7 @@ SETTING_RANGES: dict[str, tuple[Decimal, Decimal]] = {
     "long_term_tax_rate": (ZERO, Decimal(1)),
     "tax_limit_usd": (ZERO, MAX_USD),
     "limit_buffer_bps": (ZERO, Decimal(1_000)),
+    "band_margin_percent": (ZERO, Decimal(25)),
 }
 
 
@@ -146,6 +150,7 @@ def settings_from_document(data: Mapping[str, object]) -> UserSettings:
         drift_method=DriftMethod(_choice(data.get("drift_method"), DriftMethod, d.drift_method)),
         strategy=Strategy(strategy),
         band_target=BandTarget(_choice(data.get("band_target"), BandTarget, d.band_target)),
+        band_margin_percent=_setting(data, "band_margin_percent", d.band_margin_percent),
         costs=CostModel(
             commission_usd=_setting(data, "commission_usd", d.costs.commission_usd),
             spread_bps=_setting(data, "spread_bps", d.costs.spread_bps),
@@ -263,6 +268,7 @@ def settings_to_document(settings: UserSettings) -> dict[str, object]:
         "drift_method": settings.drift_method.value,
         "strategy": settings.strategy.value,
         "band_target": settings.band_target.value,
+        "band_margin_percent": float(settings.band_margin_percent),
         "min_trade_usd": float(settings.costs.min_trade_usd),
         "cash_buffer_bps": float(settings.costs.cash_buffer_bps),
         "commission_usd": float(settings.costs.commission_usd),

@@ -17,7 +17,7 @@ from rebalancer.domain.models import ZERO, Holding, Portfolio, Side
 from rebalancer.domain.orders import round_qty
 from rebalancer.domain.plan import Plan, PlannedTrade, PlanningInput, PlanNote
 from rebalancer.domain.settings import Strategy
-from rebalancer.domain.tax import TaxLot, realize, relieve
+from rebalancer.domain.tax import TaxLot, net_tax, realize, relieve
 
 ONE_CENT = Decimal("0.01")
 
@@ -76,6 +76,11 @@ def finalize(
 ) -> Plan:
     """Turn desired post-trade values per symbol into the plan's orders.
 
+    Cash goes first to the buys that bring an asset back into its band (whole shares
+    and the minimum trade counted), then to the rest. When cash cannot pay those band
+    buys, more is sold (least tax per dollar raised first, never taking another asset out
+    of its band nor breaking a tax rule), unless the strategy never sells.
+
     Args:
         inp: The planning input.
         desired_usd: Post-trade dollar value per symbol; symbols left out stay as they are.
@@ -87,7 +92,7 @@ def finalize(
     Returns:
         The plan, sells before buys, with tax, costs and the projected drift.
     """
-    costs = inp.settings.costs
+    inp.check_plannable()
     sells: list[PlannedTrade] = []
     for symbol in inp.symbols():
         held = inp.held_value_usd(symbol)
@@ -98,21 +103,12 @@ def finalize(
         if trade is not None:
             sells.append(trade)
 
-    proceeds = sum((t.estimated_value_usd - t.estimated_cost_usd for t in sells), ZERO)
-    shortfall = inp.reserve_usd - inp.cash_usd - proceeds
-    never_sells = strategy is Strategy.CASH_FLOW and inp.cash_to_raise_usd <= 0
-    if shortfall > ONE_CENT / 100 and not never_sells:
+    may_sell = not (strategy is Strategy.CASH_FLOW and inp.cash_to_raise_usd <= 0)
+    shortfall = inp.reserve_usd - inp.cash_usd - _proceeds(sells)
+    if shortfall > ONE_CENT / 100 and may_sell:
         sells = _cover(inp, sells, shortfall, notes)
-        proceeds = sum((t.estimated_value_usd - t.estimated_cost_usd for t in sells), ZERO)
-    # The wash-sale rule looks at each lot: a sale that relieves any lot at a loss counts.
-    loss_sold = {
-        t.symbol
-        for t in sells
-        for lot, _ in relieve(inp.lots.of(t.symbol), t.qty)[0]
-        if t.price_usd < lot.cost_per_share_usd
-    }
-    budget = inp.cash_usd + proceeds - inp.reserve_usd
     wanted: list[tuple[str, Decimal, str]] = []
+    loss_sold = _loss_sold(inp, sells)
     for symbol in inp.symbols():
         held = inp.held_value_usd(symbol)
         want = desired_usd.get(symbol, held)
@@ -120,24 +116,116 @@ def finalize(
             continue
         target = _buy_symbol(inp, symbol, loss_sold, notes)
         if target is not None:
+            _note_substitute(inp, target, loss_sold, notes)
             wanted.append((target, want - held, reasons.get(symbol, "Rebalance")))
-    total_wanted = sum((value * (1 + costs.spread_bps / 10_000) for _, value, _ in wanted), ZERO)
-    total_wanted += costs.commission_usd * len(wanted)
-    if total_wanted <= 0 or total_wanted <= budget:
-        scale = Decimal(1)
-    else:
-        scale = max(ZERO, budget) / total_wanted
+    buy_notes: list[PlanNote] = []
+    # Cash flow spreads its cash by water-filling: its buys have no band priority.
+    banded = strategy is not Strategy.CASH_FLOW
+    buys, gap = _buys(inp, sells, wanted, buy_notes, banded=banded)
+    for _ in range(3):
+        if gap <= 0 or not may_sell:
+            break
+        # The band buys need more cash than there is: sell more, keeping every band.
+        funding: list[PlanNote] = []
+        bought = {symbol for symbol, _, _ in wanted}
+        more = _cover(inp, sells, gap, funding, keep_bands=True, exclude=bought, quiet=True)
+        if _proceeds(more) <= _proceeds(sells) or _loss_sold(inp, more) & bought:
+            break
+        sells = more
+        notes.extend(n for n in funding if n not in notes)
+        buy_notes = []
+        buys, gap = _buys(inp, sells, wanted, buy_notes, banded=banded)
+    notes.extend(buy_notes)
+    return _plan(inp, strategy, sells + buys, notes, solver)
+
+
+def _proceeds(sells: list[PlannedTrade]) -> Decimal:
+    return sum((t.estimated_value_usd - t.estimated_cost_usd for t in sells), ZERO)
+
+
+def _loss_sold(inp: PlanningInput, sells: list[PlannedTrade]) -> set[str]:
+    """Symbols a sale relieves at a loss (the wash-sale rule looks at each lot)."""
+    return {
+        t.symbol
+        for t in sells
+        for lot, _ in relieve(inp.lots.of(t.symbol), t.qty)[0]
+        if t.price_usd < lot.cost_per_share_usd
+    }
+
+
+def band_need_usd(inp: PlanningInput, symbol: str, costs_usd: Decimal = ZERO) -> Decimal:
+    """The smallest buy of `symbol` that brings its group up into its band; 0 if none.
+
+    The band is measured after the plan, whose costs (`costs_usd`) shrink the portfolio
+    and its edges with it. Whole shares round up, and the buy is at least the minimum
+    trade; 0 when the group is in (or above) its band, or when that buy would overshoot
+    the band's high edge.
+    """
+    target = inp.target_of(symbol)
+    if target is None:
+        return ZERO
+    value = inp.group_value_usd(symbol)
+    low, high = inp.band_usd(target)
+    post = inp.post_value_usd
+    if post > 0:
+        low, high = low * (post - costs_usd) / post, high * (post - costs_usd) / post
+    if value >= low:
+        return ZERO
+    price = inp.prices_usd[symbol]
+    need = low - value + ONE_CENT
+    if not inp.assets[symbol].fractionable:
+        need = (need / price).to_integral_value(ROUND_CEILING) * price
+    need = max(need, inp.settings.costs.min_trade_usd)
+    return ZERO if value + need > high else need
+
+
+def _buys(
+    inp: PlanningInput,
+    sells: list[PlannedTrade],
+    wanted: list[tuple[str, Decimal, str]],
+    notes: list[PlanNote],
+    *,
+    banded: bool = True,
+) -> tuple[list[PlannedTrade], Decimal]:
+    """The buys the cash pays for, band buys first; and the cash those band buys lack.
+
+    Without `banded`, buys share the cash in proportion to their size, with no priority.
+
+    Returns:
+        The buys, and how much more cash (after costs) the buys that bring an asset into
+        its band would need; 0 when they are paid.
+    """
+    costs = inp.settings.costs
+    markup = 1 + costs.spread_bps / 10_000
+    budget = inp.cash_usd + _proceeds(sells) - inp.reserve_usd
+    # The plan's costs, as far as they are known: the sells', and the spread of the buys.
+    spent = sum((t.estimated_cost_usd for t in sells), ZERO)
+    spent += sum((v * (markup - 1) for _, v, _ in wanted), ZERO)
+    needs = {s: band_need_usd(inp, s, spent) if banded else ZERO for s, _, _ in wanted}
+    band_cost = sum((n * markup + costs.commission_usd for n in needs.values() if n), ZERO)
+    gap = band_cost - budget if band_cost > budget else ZERO
+    first = {s: n for s, n in needs.items() if n} if not gap else {}
+    rest = [(s, max(ZERO, v - first.get(s, ZERO)), r) for s, v, r in wanted]
+    total_rest = sum((v * markup for _, v, _ in rest), ZERO)
+    total_rest += costs.commission_usd * sum(1 for s, v, _ in rest if v and s not in first)
+    spare = budget - band_cost if first else budget
+    fits = total_rest <= 0 or total_rest <= spare
+    scale = Decimal(1) if fits else max(ZERO, spare) / total_rest
     if scale < Decimal("0.99") and wanted:
         notes.append(
             PlanNote("", "scaled", f"buys scaled to {scale:.2%} of their size: cash is short")
         )
+    # Band buys go first, so that rounding elsewhere cannot starve them.
+    order = sorted(rest, key=lambda item: item[0] not in first)
     buys: list[PlannedTrade] = []
-    for symbol, value, reason in wanted:
-        trade = _buy(inp, symbol, value * scale, budget, reason, notes)
+    for symbol, value, reason in order:
+        amount = first.get(symbol, ZERO) + value * scale
+        trade = _buy(inp, symbol, amount, budget, reason, notes)
         if trade is not None:
             buys.append(trade)
             budget -= trade.estimated_value_usd + trade.estimated_cost_usd
-    return _plan(inp, strategy, sells + buys, notes, solver)
+    by_symbol = {t.symbol: t for t in buys}
+    return [by_symbol[s] for s, _, _ in wanted if s in by_symbol], gap
 
 
 def _sell(
@@ -172,16 +260,28 @@ def _sell(
 
 
 def _cover(
-    inp: PlanningInput, sells: list[PlannedTrade], shortfall_usd: Decimal, notes: list[PlanNote]
+    inp: PlanningInput,
+    sells: list[PlannedTrade],
+    shortfall_usd: Decimal,
+    notes: list[PlanNote],
+    *,
+    keep_bands: bool = False,
+    exclude: set[str] | None = None,
+    quiet: bool = False,
 ) -> list[PlannedTrade]:
-    """Sell more, most overweight first, when the planned sells leave cash short.
+    """Sell more, least tax per dollar raised first, when the planned sells leave cash short.
 
     This happens when a tax rule caps the sale the strategy wanted (a withdrawal must
-    still be paid), or when the sells' own costs eat into the buffer. Each extra sale
-    respects the tax rules and is at least the minimum trade.
+    still be paid), when the sells' own costs eat into the buffer, or when the buys that
+    bring an asset into its band need more cash. Each extra sale respects the tax rules;
+    a new order is at least the minimum trade and pays its commission. Sales that keep
+    their asset inside its band come first (with `keep_bands`, only those); among them,
+    the least estimated tax per dollar, then the most overweight.
     """
-    spread = inp.settings.costs.spread_bps / 10_000
+    costs = inp.settings.costs
+    spread = costs.spread_bps / 10_000
     sold = {t.symbol: t for t in sells}
+    exclude = exclude or set()
 
     def overweight(symbol: str) -> Decimal:
         target = inp.target_of(symbol)
@@ -190,33 +290,81 @@ def _cover(
             inp.held_value_usd(symbol) / max(ONE_CENT, inp.group_value_usd(symbol))
         )
 
-    need = shortfall_usd / (1 - spread)
-    for symbol in sorted(inp.symbols(), key=overweight, reverse=True):
+    def group_after(symbol: str) -> Decimal:
+        target = inp.target_of(symbol)
+        members = target.members if target else (symbol,)
+        value = inp.group_value_usd(symbol)
+        return value - sum((sold[m].estimated_value_usd for m in members if m in sold), ZERO)
+
+    def extra_sale(symbol: str, need: Decimal) -> tuple[Decimal, Decimal] | None:
+        """Shares to add to `symbol`'s sale for `need` dollars, and the tax per dollar."""
         asset = inp.assets.get(symbol)
-        if need <= 0 or asset is None or not asset.tradable or inp.held_qty(symbol) <= 0:
-            continue
+        if symbol in exclude or asset is None or not asset.tradable:
+            return None
+        if inp.held_qty(symbol) <= 0 or symbol not in inp.prices_usd:
+            return None
         price = inp.prices_usd[symbol]
         before = sold[symbol].qty if symbol in sold else ZERO
         room = sell_cap(inp, symbol).qty - before
-        value = max(need, inp.settings.costs.min_trade_usd)
-        extra = round_qty(value / price, fractionable=True, side=Side.SELL)
+        if symbol not in sold:
+            need = max(need + costs.commission_usd / (1 - spread), costs.min_trade_usd)
+        extra = round_qty(need / price, fractionable=True, side=Side.SELL)
         if not asset.fractionable:
             extra = extra.to_integral_value(ROUND_CEILING)
-        extra = min(extra, room if asset.fractionable else room.to_integral_value(ROUND_FLOOR))
-        if extra <= 0:
-            continue
+            room = room.to_integral_value(ROUND_FLOOR)
+        extra = min(extra, room)
+        if extra <= 0 or (symbol not in sold and extra * price < costs.min_trade_usd):
+            return None
+        tax = inp.settings.tax
+        lots = inp.lots.of(symbol)
+        added = (
+            realize(lots, before + extra, price, inp.as_of, tax).estimated_tax_usd
+            - realize(lots, before, price, inp.as_of, tax).estimated_tax_usd
+        )
+        return extra, added / (extra * price)
+
+    def leaves_band(symbol: str, value: Decimal) -> bool:
+        low, _ = inp.band_usd(inp.target_of(symbol))
+        return group_after(symbol) - value < low
+
+    need = shortfall_usd / (1 - spread)
+    tried: set[str] = set()
+    while need > 0:
+        options = []
+        for symbol in inp.symbols():
+            if symbol in tried:
+                continue
+            found = extra_sale(symbol, need)
+            if found is None:
+                continue
+            extra, per_dollar = found
+            out = leaves_band(symbol, extra * inp.prices_usd[symbol])
+            if keep_bands and out:
+                continue
+            options.append(((out, per_dollar, -overweight(symbol)), symbol, extra))
+        if not options:
+            break
+        _, symbol, extra = min(options)
+        tried.add(symbol)
+        price = inp.prices_usd[symbol]
+        before = sold[symbol].qty if symbol in sold else ZERO
         default = "Cash flow: withdrawal" if inp.cash_to_raise_usd > 0 else "Keep the cash buffer"
         reason = sold[symbol].reason if symbol in sold else default
         trade = _trade(inp, symbol, Side.SELL, before + extra, reason, [], limit=before + extra)
         if trade is None:
             continue
+        commission = ZERO if symbol in sold else costs.commission_usd
         sold[symbol] = trade
-        need -= extra * price
-        notes.append(PlanNote(symbol, "funding", "sold further to keep the cash buffer"))
-    if need > ONE_CENT:
-        message = f"cash stays ${need * (1 - spread):.2f} short of the buffer within the rules"
+        need -= extra * price - commission / (1 - spread)
+        why = "to fund the buys" if keep_bands else "to keep the cash buffer"
+        notes.append(PlanNote(symbol, "funding", f"sold further {why}"))
+    if need > ONE_CENT and not quiet:
+        what = "the withdrawal and the buffer" if inp.cash_to_raise_usd > 0 else "the buffer"
+        message = f"cash stays ${need * (1 - spread):.2f} short of {what} within the rules"
         notes.append(PlanNote("", "cash", message))
-    return list(sold.values())
+    return [sold[s] for s in inp.symbols() if s in sold] + [
+        t for t in sold.values() if t.symbol not in inp.symbols()
+    ]
 
 
 def _buy_symbol(
@@ -249,6 +397,20 @@ def _buy_symbol(
     else:
         notes.append(PlanNote(symbol, "skipped", "not tradable at the broker"))
     return None
+
+
+def _note_substitute(
+    inp: PlanningInput, bought: str, loss_sold: set[str], notes: list[PlanNote]
+) -> None:
+    """Say so when a substitute is bought because the wash-sale rule bars its target."""
+    target = inp.target_of(bought)
+    if target is None or bought == target.symbol:
+        return
+    primary = target.symbol
+    barred = primary in loss_sold or inp.lots.sold_at_loss_within(primary, inp.as_of)
+    if barred and not any(n.kind == "substitute" and n.symbol == primary for n in notes):
+        message = f"bought {bought} instead (wash sale)"
+        notes.append(PlanNote(primary, "substitute", message, "wash_sale"))
 
 
 def _buy(
@@ -399,7 +561,7 @@ def _plan(
     holdings = tuple(
         Holding(s, q, inp.prices_usd[s], q * inp.prices_usd[s]) for s, q in qty.items() if q > 0
     )
-    after = measure_drift(Portfolio(cash, holdings), list(inp.targets), settings.drift)
+    after = _drift_after(inp, Portfolio(cash, holdings))
     # A holding sold out entirely has no row after: its drift went to zero.
     after_drift = {row.symbol: abs(row.drift_percent) for row in after.assets}
     change = {
@@ -408,7 +570,11 @@ def _plan(
     }
     scored = tuple(_with_drift_removed(inp, t, change, before) for t in trades)
     limit = settings.tax.tax_limit_usd
-    tax = sum((t.estimated_tax_usd for t in scored), ZERO)
+    tax = net_tax(
+        sum((t.short_term_gain_usd for t in scored), ZERO),
+        sum((t.long_term_gain_usd for t in scored), ZERO),
+        settings.tax,
+    )
     if limit is not None and tax > limit:
         notes.append(
             PlanNote("", "tax_limit", f"estimated tax ${tax:.2f} exceeds the limit ${limit:.2f}")
@@ -416,6 +582,7 @@ def _plan(
     ordered = tuple(t for t in scored if t.side is Side.SELL) + tuple(
         t for t in scored if t.side is Side.BUY
     )
+    notes = _explained(inp, strategy, ordered, notes, after)
     return Plan(
         strategy=strategy,
         trades=ordered,
@@ -423,9 +590,122 @@ def _plan(
         drift_before=before,
         drift_after=after,
         projected_cash_usd=cash,
+        tax_rates=settings.tax,
         tax_limit_exceeded=limit is not None and tax > limit,
         solver=solver,
     )
+
+
+def _drift_after(inp: PlanningInput, after: Portfolio) -> DriftReport:
+    """The drift after the plan; a full withdrawal leaves nothing to measure: no rows."""
+    if after.total_value_usd > 0:
+        return measure_drift(after, list(inp.targets), inp.settings.drift)
+    cash = after.cash_usd
+    return DriftReport(cash, cash, ZERO, (), ZERO, ZERO, ZERO, ZERO)
+
+
+def _explained(
+    inp: PlanningInput,
+    strategy: Strategy,
+    trades: tuple[PlannedTrade, ...],
+    notes: list[PlanNote],
+    after: DriftReport,
+) -> list[PlanNote]:
+    """The notes, true to the trades, with every group left outside its band explained.
+
+    A `funding` note on a symbol the plan does not sell is dropped (the sale it announced
+    rounded away or was replaced by a cheaper one). Each group outside its band after the
+    plan gets a `band_unreachable` note naming it and why, unless one is there already.
+    """
+    sold = {t.symbol for t in trades if t.side is Side.SELL}
+    kept = [n for n in notes if n.kind != "funding" or n.symbol in sold]
+    for row in after.assets:
+        if not row.breach:
+            continue
+        members = _group(inp, row.symbol)
+        if any(n.kind == "band_unreachable" and n.symbol in members for n in kept):
+            continue
+        kept.append(_why_outside(inp, strategy, row.symbol, row.drift_percent > 0, trades, kept))
+    return kept
+
+
+def _group(inp: PlanningInput, symbol: str) -> tuple[str, ...]:
+    target = inp.target_of(symbol)
+    return target.members if target else (symbol,)
+
+
+def _why_outside(
+    inp: PlanningInput,
+    strategy: Strategy,
+    group: str,
+    above: bool,
+    trades: tuple[PlannedTrade, ...],
+    notes: list[PlanNote],
+) -> PlanNote:
+    """Why `group` stays outside its band: the rule that bound, the cash, whole shares."""
+    members = _group(inp, group)
+    side = "above" if above else "below"
+    head = f"{group} stays {side} its band"
+    never_sells = strategy is Strategy.CASH_FLOW and inp.cash_to_raise_usd <= 0
+    rules = [n.rule for n in notes if n.rule and n.symbol in members]
+    whole = [m for m in members if m in inp.assets and not inp.assets[m].fractionable]
+    if above:
+        held = [m for m in members if inp.held_qty(m) > 0]
+        capped = [rule for m in held if (rule := _rule_stops_sale(inp, m, trades)) is not None]
+        if capped or rules:
+            rule = (capped or rules)[0]
+            return PlanNote(
+                group, "band_unreachable", f"{head}: selling more would break {rule}", rule
+            )
+        if never_sells:
+            return PlanNote(group, "band_unreachable", f"{head}: cash_flow never sells")
+        if any(not inp.assets[m].tradable for m in held if m in inp.assets):
+            return PlanNote(group, "band_unreachable", f"{head}: it is not tradable at the broker")
+        if whole:
+            price = inp.prices_usd[whole[0]]
+            message = f"{head}: one more whole share (${price}) would take it below its band"
+            return PlanNote(group, "band_unreachable", message)
+        return PlanNote(group, "band_unreachable", f"{head}: its sale is under the minimum trade")
+    if not any(inp.can_buy(m) for m in members):
+        if any(inp.lots.sold_at_loss_within(m, inp.as_of) for m in members) or rules:
+            message = f"{head}: no member can be bought (wash sale: sold at a loss within 30 days)"
+            return PlanNote(group, "band_unreachable", message, "wash_sale")
+        return PlanNote(group, "band_unreachable", f"{head}: it is not tradable at the broker")
+    if rules:
+        message = f"{head}: buying it would break {rules[0]}"
+        return PlanNote(group, "band_unreachable", message, rules[0])
+    cash = inp.cash_usd - inp.reserve_usd
+    for t in trades:
+        cash += (t.estimated_value_usd if t.side is Side.SELL else -t.estimated_value_usd) - (
+            t.estimated_cost_usd
+        )
+    left = f"${max(ZERO, cash):,.2f} is left above the cash buffer"
+    if never_sells:
+        return PlanNote(
+            group, "band_unreachable", f"{head}: cash is short ({left}); cash_flow never sells"
+        )
+    bound = sorted({n.rule for n in notes if n.rule and n.kind in {"tax_rule", "band_unreachable"}})
+    if bound:
+        message = f"{head}: cash is short ({left}) and selling more would break {bound[0]}"
+        return PlanNote(group, "band_unreachable", message, bound[0])
+    if whole and band_need_usd(inp, whole[0]) == 0:
+        price = inp.prices_usd[whole[0]]
+        message = f"{head}: one more whole share (${price}) would take it above its band"
+        return PlanNote(group, "band_unreachable", message)
+    message = f"{head}: cash is short ({left}) and no other sale keeps its own band"
+    return PlanNote(group, "band_unreachable", message)
+
+
+def _rule_stops_sale(
+    inp: PlanningInput, symbol: str, trades: tuple[PlannedTrade, ...]
+) -> str | None:
+    """The tax rule that stops any further sale of `symbol` (one of the minimum size)."""
+    cap = sell_cap(inp, symbol)
+    if cap.rule is None:
+        return None
+    sold = sum((t.qty for t in trades if t.symbol == symbol and t.side is Side.SELL), ZERO)
+    smallest = inp.settings.costs.min_trade_usd if sold == 0 else ONE_CENT
+    return cap.rule if (cap.qty - sold) * inp.prices_usd[symbol] < smallest else None
 
 
 def _with_drift_removed(

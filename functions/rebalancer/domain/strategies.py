@@ -2,7 +2,7 @@
 
 - `full`: every enabled asset to its exact target.
 - `threshold`: only assets outside their band trade, to target; cash absorbs the other
-  side first, in-band assets (most overweight first) only when cash is short.
+  side first, in-band assets (least tax per dollar raised first) only when cash is short.
 - `band`: like threshold, but to the band's edge (or to target, per the user's setting).
 - `cash_flow`: never sells; invests cash above the buffer (plus `cash_to_invest`) into the
   most underweight assets first; a withdrawal sells the most overweight first.
@@ -18,6 +18,7 @@ from rebalancer.domain.models import HUNDRED, ZERO, Target
 from rebalancer.domain.plan import Plan, PlanningInput, PlanNote
 from rebalancer.domain.settings import BandTarget, Strategy
 from rebalancer.domain.sizing import finalize
+from rebalancer.domain.tax import realize
 
 # Trading to a band's edge stops this share of the way back inside it, so that rounding
 # and costs do not leave the asset just outside.
@@ -145,7 +146,10 @@ def _out_of_band(
 
 
 def _within_cash(inp: PlanningInput, out: Values, spare: Values, notes: list[PlanNote]) -> Values:
-    """Add sells of in-band assets, most overweight first, when cash cannot fund the buys."""
+    """Add sells of in-band assets when cash cannot fund the buys.
+
+    The least estimated tax per dollar raised goes first, then the most overweight.
+    """
     spread = inp.settings.costs.spread_bps / 10_000
     short = -(inp.cash_usd - inp.reserve_usd)
     for symbol, value in out.items():
@@ -155,7 +159,12 @@ def _within_cash(inp: PlanningInput, out: Values, spare: Values, notes: list[Pla
         elif any(map(inp.can_buy, _members(inp, symbol))):  # a refused buy needs no funding
             short += change * (1 + spread)
     funded = dict(out)
-    for symbol, extra in sorted(spare.items(), key=lambda item: -item[1]):
+
+    def cheapest(item: tuple[str, Decimal]) -> tuple[Decimal, Decimal]:
+        symbol, extra = item
+        return _tax_per_dollar(inp, symbol, min(extra, max(short, ZERO))), -extra
+
+    for symbol, extra in sorted(spare.items(), key=cheapest):
         if short <= 0:
             break
         # Each dollar sold brings in a dollar less its spread.
@@ -165,6 +174,23 @@ def _within_cash(inp: PlanningInput, out: Values, spare: Values, notes: list[Pla
         short -= take * (1 - spread)
         notes.append(PlanNote(symbol, "funding", "sold further to fund the buys"))
     return funded
+
+
+def _tax_per_dollar(inp: PlanningInput, group: str, value_usd: Decimal) -> Decimal:
+    """Estimated tax per dollar of selling `value_usd` of a group (substitutes first)."""
+    remaining, tax = value_usd, ZERO
+    for member in reversed(_members(inp, group) or (group,)):
+        held = inp.held_qty(member)
+        if remaining <= 0 or held <= 0 or member not in inp.prices_usd:
+            continue
+        price = inp.prices_usd[member]
+        qty = min(held, remaining / price)
+        tax += realize(
+            inp.lots.of(member), qty, price, inp.as_of, inp.settings.tax
+        ).estimated_tax_usd
+        remaining -= qty * price
+    sold = value_usd - remaining
+    return tax / sold if sold > 0 else ZERO
 
 
 def _members(inp: PlanningInput, symbol: str) -> tuple[str, ...]:

@@ -77,6 +77,7 @@ class Realized:
     estimated_tax_usd: Decimal = ZERO
 
     def __add__(self, other: Realized) -> Realized:
+        """Gains and per-sale taxes summed (the netted total is `net_tax` of the gains)."""
         return Realized(
             self.short_term_gain_usd + other.short_term_gain_usd,
             self.long_term_gain_usd + other.long_term_gain_usd,
@@ -173,8 +174,9 @@ def realize(
         settings: Tax rates.
 
     Returns:
-        Short- and long-term gains (losses negative) and the estimated tax (negative
-        when losses offset other gains).
+        Short- and long-term gains (losses negative) and the estimated tax of this sale
+        alone, netted by character (`net_tax`; negative when a net loss is left). The
+        tax of several sales is `net_tax` of their summed gains, not the sum of these.
     """
     short = long = ZERO
     for lot, shares in relieve(lots, qty)[0]:
@@ -183,8 +185,39 @@ def realize(
             long += gain
         else:
             short += gain
-    tax = short * settings.short_term_rate + long * settings.long_term_rate
-    return Realized(short, long, tax)
+    return Realized(short, long, net_tax(short, long, settings))
+
+
+def net_tax(
+    short_term_gain_usd: Decimal, long_term_gain_usd: Decimal, rates: TaxSettings
+) -> Decimal:
+    """The tax on net gains, netted by character as the tax code does.
+
+    Short-term gains and losses net against each other, and long-term against long-term
+    (the arguments are already those nets). Then across: a net loss of one character
+    offsets the net gain of the other, and the offset saves the rate of the gain it
+    offsets (a short-term loss against long-term gains is worth the long-term rate, not
+    the short-term one). A net loss left after that is valued at its own character's
+    rate: it offsets gains of that character made elsewhere in the year, or carries
+    forward keeping its character. The annual $3,000 cap on deducting a net loss against
+    ordinary income is not modelled.
+
+    Args:
+        short_term_gain_usd: Net short-term gain (negative for a net loss).
+        long_term_gain_usd: Net long-term gain (negative for a net loss).
+        rates: The short- and long-term rates.
+
+    Returns:
+        The estimated tax, negative when a net loss is left (a benefit).
+    """
+    short, long = short_term_gain_usd, long_term_gain_usd
+    if short < 0 < long:
+        offset = min(-short, long)
+        short, long = short + offset, long - offset
+    elif long < 0 < short:
+        offset = min(-long, short)
+        short, long = short - offset, long + offset
+    return short * rates.short_term_rate + long * rates.long_term_rate
 
 
 def replay_fills(fills: Iterable[Fill], method: LotMethod, as_of: date) -> LotBook:
@@ -227,22 +260,40 @@ def reconcile(
     book: LotBook,
     symbol: str,
     held_qty: Decimal,
-    avg_cost_usd: Decimal,
+    cost_basis_usd: Decimal,
     on: date,
     method: LotMethod,
 ) -> LotBook:
     """Make the lots of `symbol` add up to what the broker says is held.
 
-    Fills can predate the activity history or miss transfers in. Missing shares get a lot
-    at the broker's average entry price dated `on` (treated as short-term: the cautious
-    choice); surplus lots are relieved as a sale would.
+    Fills can predate the activity history or miss transfers in. Missing shares get one
+    lot at the remaining basis: the broker's total cost basis less what the known lots
+    cost, spread over the missing shares (known 10 @ $100, broker 20 shares with $3,000
+    of basis: the other 10 cost $200 each, not the $150 average). A remaining basis below
+    zero (the broker's figure disagrees with the fills) counts as zero: the most gain, the
+    cautious estimate. The lot is dated `on` and so short-term (cautious too). Surplus
+    lots are relieved as a sale would.
+
+    Args:
+        book: The lots replayed from fills.
+        symbol: The symbol to reconcile.
+        held_qty: Shares the broker reports held.
+        cost_basis_usd: The broker's total cost basis of the position.
+        on: Today (the date given to a missing lot).
+        method: The broker's lot-relief order.
+
+    Returns:
+        The book with the lots of `symbol` adding up to `held_qty`.
     """
     lots = book.of(symbol)
     have = sum((lot.qty for lot in lots), ZERO)
     if have == held_qty:
         return book
     if have < held_qty:
-        extra = TaxLot(symbol, held_qty - have, avg_cost_usd, on)
+        missing = held_qty - have
+        known = sum((lot.qty * lot.cost_per_share_usd for lot in lots), ZERO)
+        remaining = max(ZERO, cost_basis_usd - known)
+        extra = TaxLot(symbol, missing, remaining / missing, on)
         lots = relief_order((*lots, extra), method)
     else:
         lots = relieve(lots, have - held_qty)[1]

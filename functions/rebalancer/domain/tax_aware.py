@@ -14,16 +14,25 @@ within 30 days of a purchase are out of reach; a symbol sold at a loss in the la
 days cannot be bought (a substitute can), and one plan never both buys a symbol and sells
 it at a loss. Bands are soft with a large penalty, so that when a rule makes a band
 unreachable the plan still honours the rule and says which rule bound.
+
+Whole-share assets trade whole shares inside the program (integer share counts), so the
+plan found is the least-tax one among the plans a broker accepts, not a fractional plan
+rounded afterwards. The objective is in dollars and the solver proves its plan within
+half a cent of the optimum, whatever the portfolio's size. A band's edges are measured
+after the plan's own costs (the spread shrinks the portfolio), and aimed
+`band_margin_percent` of the band's width inside them (default 0: the edge itself).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
+from rebalancer.domain.drift import band_percent
 from rebalancer.domain.models import ZERO
 from rebalancer.domain.plan import Plan, PlanningInput, PlanNote
 from rebalancer.domain.settings import Strategy
@@ -32,10 +41,14 @@ from rebalancer.domain.sizing import finalize, sell_cap
 BAND_PENALTY = 10.0  # per dollar outside a band: far above any tax rate
 CASH_PENALTY = 100.0  # the buffer matters more than a band: below it, orders fail
 TIE_BREAK = 1e-6  # per dollar traded: among equal plans, trade less
-BAND_MARGIN = 0.02  # aim this share of the band's width inside its edges
+EDGE_SAFETY_USD = 0.02  # aim this far inside each edge: values are rounded to cents after
+GAP_USD = 0.005  # the solver proves its plan within this of the optimum, in dollars
+TOLERANCE_USD = 0.001  # how far a row may be off, in dollars (HiGHS allows down to 1e-10)
+MIN_TOLERANCE = 1e-10
 TIME_LIMIT_S = 2.0
 FEASIBLE = 1e-9
 NEGLIGIBLE = 1e-5  # of the portfolio: a lot this small is folded into the next one
+BIG = 1e3  # upper bound of an unbounded column, in portfolio fractions
 
 
 @dataclass
@@ -66,21 +79,31 @@ class _Model:
         """
         if min(self.cost, default=0.0) < 0:
             return False
-        for terms, low, high in self.rows:
-            activity = sum(coef * self.lower[i] for i, coef in terms.items())
-            if activity < low - FEASIBLE or activity > high + FEASIBLE:
-                return False
-        return True
+        return all(self.row_holds(r) for r in range(len(self.rows)))
+
+    def row_holds(self, r: int) -> bool:
+        """True when row `r` holds with every column at its lower bound."""
+        terms, low, high = self.rows[r]
+        activity = sum(coef * self.lower[i] for i, coef in terms.items())
+        return low - FEASIBLE <= activity <= high + FEASIBLE
 
 
 @dataclass
 class _Symbol:
-    """The columns of one symbol: its buy, and its sell segments."""
+    """The columns of one symbol: its buy, and its sell segments.
+
+    For a whole-share symbol the buy column counts shares (`unit` is one share's value
+    in portfolio fractions) and an integer column `sold` counts the shares sold.
+    """
 
     name: str
     group: str
     value: float
+    unit: float = 1.0
+    whole: bool = False
     buy: int | None = None
+    forced_buy: bool = False
+    sold: int | None = None
     segments: list[int] = field(default_factory=list)
     loss_segments: list[int] = field(default_factory=list)
     capped_by: str | None = None
@@ -88,7 +111,7 @@ class _Symbol:
 
 @dataclass(frozen=True)
 class _Group:
-    """A target's band in portfolio fractions, aimed a margin inside its edges."""
+    """A target's band in portfolio fractions, after the plan's costs, aimed inside."""
 
     low: float
     high: float
@@ -102,39 +125,95 @@ class _Group:
 def plan_tax_aware(inp: PlanningInput) -> Plan:
     """Build the least-tax plan that puts every asset in its band.
 
+    With a commission per order, the plan is made again once with the commissions of the
+    orders the first plan placed counted in the cash and the bands.
+
     Args:
         inp: Holdings with lots, cash, prices, targets and settings.
 
     Returns:
         The plan, with notes naming the tax rule wherever a band could not be reached.
+
+    Raises:
+        EmptyAccount: When the account holds no value.
+        InvalidInput: When the withdrawal is more than the account is worth.
     """
-    scale = float(inp.post_value_usd)
+    inp.check_plannable()
+    plan = _plan_once(inp, 0, _costs_estimate(inp))
+    commission = inp.settings.costs.commission_usd > 0
+    if plan.trades and plan.solver and (commission or plan.drift_after.needs_rebalance):
+        # The first plan's own costs (and commissions) are known now: plan again with
+        # them, and keep the second plan unless it leaves more groups out of band.
+        again = _plan_once(inp, len(plan.trades), plan.total("estimated_cost_usd"))
+        if _outside(again) <= _outside(plan):
+            plan = again
+    return plan
+
+
+def _outside(plan: Plan) -> int:
+    return sum(1 for row in plan.drift_after.assets if row.breach)
+
+
+def _costs_estimate(inp: PlanningInput) -> Decimal:
+    """The spread a plan will pay, estimated before it is made.
+
+    Every dollar a group sits outside its band is traded twice (sold here, bought
+    there), and a cash shortfall is sold once; the least-tax plan trades little more.
+    """
+    outside = ZERO
+    for target in inp.targets:
+        value = inp.group_value_usd(target.symbol)
+        low, high = inp.band_usd(target)
+        outside += max(ZERO, low - value, value - high)
+    for holding in inp.portfolio.holdings:
+        if inp.target_of(holding.symbol) is None:
+            outside += holding.market_value_usd
+    short = max(ZERO, inp.reserve_usd - inp.cash_usd)
+    return (2 * outside + short) * inp.settings.costs.spread_bps / 10_000
+
+
+def _plan_once(inp: PlanningInput, orders: int, costs_usd: Decimal) -> Plan:
+    """One solve, with `orders` commissions and `costs_usd` of costs expected.
+
+    The costs shrink the portfolio after the plan, and the band's edges with it.
+    """
+    # Columns are in fractions of the portfolio's value before a withdrawal (never 0: a
+    # full withdrawal leaves no value after); the objective is in dollars.
+    scale = float(inp.value_usd)
     model = _Model()
     names = [s for s in inp.symbols() if s in inp.prices_usd]
-    groups = _groups(inp, names, scale)
+    groups = _groups(inp, names, scale, orders, costs_usd)
     symbols = [_columns(inp, model, s, groups, scale) for s in names]
-    slack = _bands(inp, model, symbols, groups)
-    cash_slack = _cash(inp, model, symbols, scale)
+    _bands(model, symbols, groups)
+    cash_row = _cash(inp, model, symbols, scale, orders)
+    if not model.row_holds(cash_row):
+        # The cash cannot pay every band's buy: let the program choose which to cut.
+        for sym in symbols:
+            if sym.forced_buy and sym.buy is not None:
+                model.lower[sym.buy] = 0.0
     if model.lowest_is_optimal():
         solution, status = model.lower, "closed form: the forced trades are optimal"
     else:
-        solution, status = _solve(model)
+        solution, status = _solve(model, scale)
         if not status.startswith("highs milp optimal") and not status.startswith("highs lp opt"):
             return _fallback(inp, status)
     notes: list[PlanNote] = []
     desired: dict[str, Decimal] = {}
     for sym in symbols:
+        if sym.whole:
+            shares_sold = round(solution[sym.sold]) if sym.sold is not None else 0
+            shares_bought = round(solution[sym.buy]) if sym.buy is not None else 0
+            if shares_sold or shares_bought:
+                held = inp.held_qty(sym.name)
+                after = max(ZERO, held - shares_sold + shares_bought)
+                desired[sym.name] = after * inp.prices_usd[sym.name]
+            continue
         sold = sum(solution[i] for i in sym.segments)
         bought = solution[sym.buy] if sym.buy is not None else 0.0
         if sold * scale >= 0.01 or bought * scale >= 0.01:
             value = Decimal(repr(max(0.0, sym.value - sold + bought) * scale))
             # Round down: a sale a cent larger, a buy a cent smaller, never below the buffer.
             desired[sym.name] = value.quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
-    for group, (under, over) in slack.items():
-        if solution[under] * scale > 0.01 or solution[over] * scale > 0.01:
-            notes.append(_band_note(inp, group, symbols, solution[over] > solution[under]))
-    if solution[cash_slack] * scale > 0.01:
-        notes.append(PlanNote("", "cash", "the cash buffer cannot be reached within the rules"))
     reasons = {s: "Tax-aware rebalance" for s in desired}
     return finalize(inp, desired, Strategy.TAX_AWARE, reasons, notes, solver=status)
 
@@ -148,17 +227,33 @@ def _fallback(inp: PlanningInput, status: str) -> Plan:
     return replace(plan, strategy=Strategy.TAX_AWARE, notes=(*plan.notes, note), solver=status)
 
 
-def _groups(inp: PlanningInput, names: list[str], scale: float) -> dict[str, _Group]:
+def _groups(
+    inp: PlanningInput, names: list[str], scale: float, orders: int, costs_usd: Decimal
+) -> dict[str, _Group]:
+    """The bands of the groups, as fractions of the portfolio, after the plan's costs."""
     groups: dict[str, _Group] = {}
+    post = inp.post_value_usd
+    commissions = max(inp.settings.costs.commission_usd * orders, costs_usd)
+    margin_share = float(inp.settings.band_margin_percent) / 100
     for name in names:
         target = inp.target_of(name)
         key = target.symbol if target else name
         if key in groups:
             continue
         members = [m for m in (target.members if target else (name,)) if m in names]
-        low_usd, high_usd = inp.band_usd(target)
-        low, high = float(low_usd) / scale, float(high_usd) / scale
-        margin = (high - low) * BAND_MARGIN
+        # The band as shares of the portfolio after the plan (`inp.band_usd` over `post`).
+        threshold = inp.settings.threshold_percent
+        if target is not None and target.threshold_percent is not None:
+            threshold = target.threshold_percent
+        percent = target.target_percent if target else ZERO
+        low_percent, high_percent = band_percent(percent, threshold, inp.settings.drift_method)
+        low_share = float(low_percent) / 100 if post > 0 else 0.0
+        high_share = float(high_percent) / 100 if post > 0 else 0.0
+        # Costs and commissions shrink the portfolio after the plan: the edges move too.
+        low = low_share * float(post - commissions) / scale
+        high = high_share * float(post - commissions) / scale
+        margin = (high - low) * margin_share + EDGE_SAFETY_USD / scale
+        margin = min(margin, (high - low) / 2)
         value = sum(float(inp.held_value_usd(m)) for m in members) / scale
         held = [m for m in members if inp.held_qty(m) > 0]
         alone = len(held) <= 1 and not inp.settings.tax.harvest_losses
@@ -174,7 +269,9 @@ def _columns(
 
     A symbol alone in its group never needs to sell below its band's low edge nor buy
     above its high edge, and must trade at least to the band: those bounds keep the
-    model small (few lots are ever in reach) and often make the answer plain.
+    model small (few lots are ever in reach) and often make the answer plain. For whole
+    shares the bounds round outward to whole shares (one share may overshoot a band
+    narrower than a share) and the counts are integer columns.
     """
     target = inp.target_of(symbol)
     price = inp.prices_usd[symbol]
@@ -183,34 +280,55 @@ def _columns(
     key = target.symbol if target else symbol
     group = groups[key]
     value = float(inp.held_value_usd(symbol)) / scale
-    sym = _Symbol(symbol, key, value)
     tradable = asset is not None and asset.tradable
     whole = asset is not None and not asset.fractionable
     share = float(price) / scale
+    sym = _Symbol(symbol, key, value, unit=share if whole else 1.0, whole=whole)
+    cost = (spread + TIE_BREAK) * sym.unit
     if group.alone and symbol == group.buyer:
         need, room = max(0.0, group.low - group.value), max(0.0, group.high - group.value)
-        if whole and need > 0:
-            # Whole shares: plan the cash for the share count that really reaches the band.
-            need = min(room, math.ceil(need / share - FEASIBLE) * share)
-        sym.buy = model.var(spread + TIE_BREAK, room, lower=need)
+        if whole:
+            most = math.ceil(room / share - FEASIBLE)
+            least = math.ceil(need / share - FEASIBLE)
+            if least * share > room + FEASIBLE:
+                least = math.floor(need / share + FEASIBLE)
+            sym.buy = model.var(cost, most, lower=min(least, most), integer=True)
+        else:
+            sym.buy = model.var(cost, room, lower=need)
+        sym.forced_buy = need > 0
     elif not group.alone and target is not None and inp.can_buy(symbol):
-        sym.buy = model.var(spread + TIE_BREAK, 1e3)
+        sym.buy = model.var(cost, math.floor(BIG / share) if whole else BIG, integer=whole)
     if not tradable or inp.held_qty(symbol) <= 0:
         return sym
     cap = sell_cap(inp, symbol)
     sym.capped_by = cap.rule if cap.qty < inp.held_qty(symbol) else None
     reach = max(0.0, value - group.low) if group.alone else value
     forced = max(0.0, value - group.high) if group.alone else 0.0
-    if whole and forced > 0:
-        forced = min(reach, math.ceil(forced / share - FEASIBLE) * share)
-    segments = _segments(inp, symbol, price, cap.qty, scale)
+    cap_qty = cap.qty
+    if whole:
+        cap_qty = cap.qty.to_integral_value(ROUND_FLOOR)
+        reach = min(value, math.ceil(reach / share - FEASIBLE) * share)
+        fewest = math.ceil(forced / share - FEASIBLE)
+        if fewest * share > reach + FEASIBLE:
+            fewest = math.floor(forced / share + FEASIBLE)
+        forced = fewest * share
+    segments = _segments(inp, symbol, price, cap_qty, scale)
     _ordered_segments(model, sym, segments, spread, reach, forced)
+    if whole and sym.segments:
+        # The shares sold are a whole number: the segments add up to that many shares.
+        top = sum(model.upper[i] for i in sym.segments)
+        bottom = sum(model.lower[i] for i in sym.segments)
+        most = math.floor(top / share + FEASIBLE)
+        least = min(most, math.ceil(bottom / share - FEASIBLE))
+        sym.sold = model.var(0.0, most, lower=least, integer=True)
+        model.row({**{i: 1.0 for i in sym.segments}, sym.sold: -share}, 0.0, 0.0)
     if sym.buy is not None and sym.loss_segments:
         # One plan never buys a symbol and sells it at a loss (a wash sale).
         switch = model.var(0.0, 1.0, integer=True)
         cap_loss = sum(model.upper[i] for i in sym.loss_segments)
         model.row({**{i: 1.0 for i in sym.loss_segments}, switch: -cap_loss}, -1e30, 0.0)
-        model.row({sym.buy: 1.0, switch: 1e3}, -1e30, 1e3)
+        most_buy = model.upper[sym.buy]
+        model.row({sym.buy: 1.0, switch: most_buy}, -1e30, most_buy)
     return sym
 
 
@@ -310,7 +428,7 @@ def _ordered_segments(
 
 
 def _bands(
-    inp: PlanningInput, model: _Model, symbols: list[_Symbol], groups: dict[str, _Group]
+    model: _Model, symbols: list[_Symbol], groups: dict[str, _Group]
 ) -> dict[str, tuple[int, int]]:
     """Soft band rows per group: value after the plan between the band's (inner) edges."""
     slack: dict[str, tuple[int, int]] = {}
@@ -321,32 +439,49 @@ def _bands(
                 continue
             terms |= {i: -1.0 for i in s.segments}
             if s.buy is not None:
-                terms[s.buy] = 1.0
-        under = model.var(BAND_PENALTY, 1e3)
-        over = model.var(BAND_PENALTY, 1e3)
+                terms[s.buy] = s.unit
+        under = model.var(BAND_PENALTY, BIG)
+        over = model.var(BAND_PENALTY, BIG)
         model.row({**terms, under: 1.0}, group.low - group.value, 1e30)
         model.row({**terms, over: -1.0}, -1e30, group.high - group.value)
         slack[key] = (under, over)
     return slack
 
 
-def _cash(inp: PlanningInput, model: _Model, symbols: list[_Symbol], scale: float) -> int:
-    """Cash after the plan, net of costs, at least the reserve (buffer plus withdrawal)."""
-    spread = float(inp.settings.costs.spread_bps) / 10_000
+def _cash(
+    inp: PlanningInput, model: _Model, symbols: list[_Symbol], scale: float, orders: int
+) -> int:
+    """Cash after the plan, net of costs, at least the reserve (buffer plus withdrawal).
+
+    Returns:
+        The index of the cash row.
+    """
+    costs = inp.settings.costs
+    spread = float(costs.spread_bps) / 10_000
     terms: dict[int, float] = {}
     for s in symbols:
         terms |= {i: 1.0 - spread for i in s.segments}
         if s.buy is not None:
-            terms[s.buy] = -(1.0 + spread)
-    short = model.var(CASH_PENALTY, 1e3)
+            terms[s.buy] = -(1.0 + spread) * s.unit
+    short = model.var(CASH_PENALTY, BIG)
     terms[short] = 1.0
-    need = float(inp.reserve_usd - inp.cash_usd) / scale
+    need = float(inp.reserve_usd - inp.cash_usd + costs.commission_usd * orders) / scale
     model.row(terms, need, 1e30)
-    return short
+    return len(model.rows) - 1
 
 
-def _solve(model: _Model) -> tuple[list[float], str]:
-    """Solve with HiGHS; returns the column values and a status line."""
+def _tolerance(scale: float) -> float:
+    """HiGHS's feasibility tolerance: a tenth of a cent of the portfolio, within its range."""
+    return max(MIN_TOLERANCE, min(1e-7, TOLERANCE_USD / scale))
+
+
+def _solve(model: _Model, scale: float) -> tuple[list[float], str]:
+    """Solve with HiGHS; returns the column values and a status line.
+
+    The objective goes to HiGHS in dollars, and the search stops only when the plan is
+    proved within `GAP_USD` of the optimum (no relative gap: a relative gap lets a large
+    portfolio's plan be dollars off).
+    """
     import numpy as np
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_array
@@ -361,38 +496,27 @@ def _solve(model: _Model) -> tuple[list[float], str]:
         highs.append(high)
     shape = (len(model.rows), len(model.cost))
     matrix = coo_array((vals, (rows, cols)), shape=shape).tocsr()
-    result: Any = milp(
-        c=np.array(model.cost),
-        integrality=np.array(model.integer),
-        bounds=Bounds(np.array(model.lower), np.array(model.upper)),
-        constraints=LinearConstraint(matrix, np.array(lows), np.array(highs)),
-        options={"time_limit": TIME_LIMIT_S, "mip_rel_gap": 1e-6},
-    )
+    with warnings.catch_warnings():
+        # `mip_abs_gap` is a HiGHS option scipy passes on verbatim, with a warning.
+        warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
+        result: Any = milp(
+            c=np.array(model.cost) * scale,
+            integrality=np.array(model.integer),
+            bounds=Bounds(np.array(model.lower), np.array(model.upper)),
+            constraints=LinearConstraint(matrix, np.array(lows), np.array(highs)),
+            options={
+                "time_limit": TIME_LIMIT_S,
+                "mip_rel_gap": 0.0,
+                "mip_abs_gap": GAP_USD,
+                # Rows are in fractions of the portfolio: a row may be off by the
+                # tolerance times its value, so the tolerance shrinks as it grows.
+                "primal_feasibility_tolerance": _tolerance(scale),
+                "mip_feasibility_tolerance": _tolerance(scale),
+            },
+        )
     if result.x is None:
         raise RuntimeError(f"tax-aware solver found no plan: {result.message}")
     binaries = sum(model.integer)
     status = "optimal" if result.status == 0 else f"stopped ({result.message})"
     label = f"highs {'milp' if binaries else 'lp'} {status}: {len(model.cost)} columns"
     return [float(x) for x in result.x], f"{label}, {binaries} binaries"
-
-
-def _band_note(inp: PlanningInput, group: str, symbols: list[_Symbol], over: bool) -> PlanNote:
-    """Why a group stays outside its band: the tax rule that bound, or the cash."""
-    members = [s for s in symbols if s.group == group]
-    if over:
-        rules = sorted({s.capped_by for s in members if s.capped_by})
-        if not rules:
-            message = f"{group} stays above its band: it is not tradable at the broker"
-            return PlanNote(group, "band_unreachable", message)
-        message = f"{group} stays above its band: selling more would break {', '.join(rules)}"
-        return PlanNote(group, "band_unreachable", message, rules[0])
-    banned = [s.name for s in members if s.buy is None]
-    if banned and len(banned) == len(members):
-        return PlanNote(
-            group,
-            "band_unreachable",
-            f"{group} stays below its band: no member can be bought (wash sale: sold at a "
-            "loss within 30 days)",
-            "wash_sale",
-        )
-    return PlanNote(group, "band_unreachable", f"{group} stays below its band: cash is short")

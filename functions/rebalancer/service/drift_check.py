@@ -6,16 +6,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from rebalancer.domain.drift import DriftReport, measure_drift
-from rebalancer.domain.errors import PreconditionFailed
 from rebalancer.domain.execution import Leg, PlanStatus
 from rebalancer.domain.models import OrderResult
 from rebalancer.domain.plan import Plan
-from rebalancer.domain.progress import goal_progress
 from rebalancer.domain.strategies import build_plan
 from rebalancer.service import records
 from rebalancer.service.context import Ports
 from rebalancer.service.execution import execute_plan
-from rebalancer.service.market import planning_input, read_market, read_user, trading_day
+from rebalancer.service.market import (
+    goal_status,
+    planning_input,
+    read_market,
+    read_user,
+    require_value,
+    trading_day,
+)
 
 
 @dataclass(frozen=True)
@@ -41,18 +46,15 @@ def check_drift(uid: str, ports: Ports, *, dry_run: bool) -> DriftCheckResult:
     Raises:
         NoTargets, TargetsNotSummingTo100, NoBrokerLinked: Before any broker call.
         BrokerError: When the broker cannot be read; nothing is written then.
+        EmptyAccount: When the account has no value; nothing is written then.
     """
     user = read_user(uid, ports)
     market = read_market(user.broker, user.targets)
-    if market.portfolio.total_value_usd <= 0:
-        raise PreconditionFailed("the account has no value to rebalance")
+    require_value(market.portfolio)
     report = measure_drift(market.portfolio, user.targets, user.settings.drift)
     now = ports.clock.now()
     drift_log_id = ports.store.new_id()
-    goal = user.settings.goal
-    progress = records.progress_record(
-        goal_progress(goal, report.portfolio_value_usd, trading_day(now)) if goal else None
-    )
+    progress = records.progress_record(goal_status(user.settings, report.portfolio_value_usd, now))
 
     if not report.needs_rebalance or dry_run:
         message = _message(report.needs_rebalance)
@@ -75,11 +77,7 @@ def check_drift(uid: str, ports: Ports, *, dry_run: bool) -> DriftCheckResult:
         return DriftCheckResult(report, plan, (), dry_run, drift_log_id, plan_id, message, progress)
     run = execute_plan(uid, plan_id, ports)
     orders = tuple(leg_result(leg) for leg in run.legs)
-    message = (
-        "Rebalancing queued for the market open"
-        if run.status is PlanStatus.QUEUED
-        else records.outcome(orders)
-    )
+    message = _RUNNING.get(run.status) or records.outcome(orders)
     return DriftCheckResult(report, plan, orders, dry_run, drift_log_id, plan_id, message, progress)
 
 
@@ -97,6 +95,12 @@ def leg_result(leg: Leg) -> OrderResult:
         filled_avg_price_usd=leg.filled_avg_price_usd,
         error=leg.error,
     )
+
+
+_RUNNING = {
+    PlanStatus.QUEUED: "Rebalancing queued for the market open",
+    PlanStatus.EXECUTING: "Rebalancing continues in the background (waiting for fills)",
+}
 
 
 def _message(needs_rebalance: bool) -> str:

@@ -7,9 +7,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from rebalancer.domain.errors import NoTargets, TargetsNotSummingTo100
+from rebalancer.domain.errors import EmptyAccount, NoTargets, TargetsNotSummingTo100
 from rebalancer.domain.models import HUNDRED, ZERO, AssetInfo, Holding, Portfolio, Target
 from rebalancer.domain.plan import PlanningInput
+from rebalancer.domain.progress import GoalProgress, goal_progress
 from rebalancer.domain.settings import UserSettings
 from rebalancer.domain.tax import LotBook, reconcile, replay_fills
 from rebalancer.service.context import Ports, in_parallel, linked_broker
@@ -89,13 +90,38 @@ def trading_day(now: datetime) -> date:
     return now.astimezone(NEW_YORK).date()
 
 
+def require_value(portfolio: Portfolio, deposit_usd: Decimal = ZERO) -> None:
+    """Refuse an account with nothing to rebalance: no cash, no positions, no deposit.
+
+    Raises:
+        EmptyAccount: When the account (with the announced deposit) is worth 0.
+    """
+    if portfolio.total_value_usd + deposit_usd <= 0:
+        raise EmptyAccount("the account has no value to rebalance")
+
+
+def goal_status(settings: UserSettings, value_usd: Decimal, now: datetime) -> GoalProgress | None:
+    """The goal's progress as every reader reports it (schedule, drift check, nightly).
+
+    Measured on the New York date of `now`, against the portfolio's value now, so the
+    three answers agree at any moment.
+    """
+    goal = settings.goal
+    return goal_progress(goal, value_usd, trading_day(now)) if goal else None
+
+
 def lot_book(broker: Broker, market: MarketView, settings: UserSettings, today: date) -> LotBook:
-    """Tax lots replayed from the broker's fills, reconciled with the positions it reports."""
+    """Tax lots replayed from the broker's fills, reconciled with the positions it reports.
+
+    Shares the fills do not explain get the position's remaining basis (the broker's
+    total cost basis less the replayed lots' basis), not its average cost.
+    """
     method = settings.tax.lot_method
     book = replay_fills(broker.get_fills(), method, today)
     for position in market.positions:
-        average = position.cost_basis_usd / position.qty if position.qty else ZERO
-        book = reconcile(book, position.symbol, position.qty, average, today, method)
+        book = reconcile(
+            book, position.symbol, position.qty, position.cost_basis_usd, today, method
+        )
     return book
 
 

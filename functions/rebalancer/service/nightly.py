@@ -20,13 +20,18 @@ from zoneinfo import ZoneInfo
 
 from rebalancer.domain.drift import measure_drift
 from rebalancer.domain.plan import Plan
-from rebalancer.domain.progress import goal_progress
 from rebalancer.domain.schedule import Decision, decide
 from rebalancer.domain.strategies import build_plan
 from rebalancer.service import records
 from rebalancer.service.context import Ports
 from rebalancer.service.execution import TASK_BUDGET_S, execute_plan
-from rebalancer.service.market import planning_input, read_market, read_user
+from rebalancer.service.market import (
+    goal_status,
+    planning_input,
+    read_market,
+    read_user,
+    require_value,
+)
 
 USER_TASK = "rebalanceUser"  # a queue id: letters, digits and hyphens only
 CALENDAR_WINDOW = timedelta(days=400)
@@ -132,6 +137,7 @@ def rebalance_user(uid: str, night: date, ports: Ports, timezone: str) -> NightR
     if not user.settings.nightly:
         return NightResult(uid, "rebalancing is off", *_NOTHING)
     market = read_market(user.broker, user.targets)
+    require_value(market.portfolio)  # an empty account: logged, not retried
     report = measure_drift(market.portfolio, user.targets, user.settings.drift)
     trading = user.broker.trading_days(night - CALENDAR_WINDOW, night + CALENDAR_WINDOW)
     # A night belongs to the next trading day (Saturday's and Sunday's nights to Monday),
@@ -144,10 +150,8 @@ def rebalance_user(uid: str, night: date, ports: Ports, timezone: str) -> NightR
     decision = decide(
         settings.schedule, night, trading, report.needs_rebalance, settings.last_auto_run_on
     )
-    progress = (
-        goal_progress(settings.goal, report.portfolio_value_usd, night) if settings.goal else None
-    )
     now = ports.clock.now()
+    progress = goal_status(settings, report.portfolio_value_usd, now)
     log = {**records.drift_log(report, now, False, None), "trigger": "nightly"}
     log["goal_progress"] = records.progress_record(progress)
     log["decision"] = {"due": decision.due, "reason": decision.reason}

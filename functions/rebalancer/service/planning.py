@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from rebalancer.domain.models import ZERO
 from rebalancer.domain.plan import Plan
@@ -11,7 +11,14 @@ from rebalancer.domain.settings import Strategy
 from rebalancer.domain.strategies import build_plan
 from rebalancer.service import records
 from rebalancer.service.context import Ports
-from rebalancer.service.market import planning_input, read_market, read_user, trading_day
+from rebalancer.service.market import (
+    planning_input,
+    read_market,
+    read_user,
+    trading_day,
+)
+
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -34,9 +41,17 @@ def propose_plan(
     Raises:
         NoTargets, TargetsNotSummingTo100, NoBrokerLinked: Before any broker call.
         BrokerError: When the broker cannot be read; nothing is written then.
+        EmptyAccount: When the account (with the deposit) has no value.
+        InvalidInput: When `cash_to_raise_usd` is more than the account is worth (all of
+            it is a legitimate withdrawal: the plan sells everything).
     """
     user = read_user(uid, ports)
     market = read_market(user.broker, user.targets)
+    value = market.portfolio.total_value_usd
+    if value < cash_to_raise_usd <= value.quantize(CENT, rounding=ROUND_CEILING):
+        # The value a client shows is in cents: withdrawing that figure is withdrawing
+        # everything, even when the account is worth a fraction of a cent less.
+        cash_to_raise_usd = value
     now = ports.clock.now()
     inp = planning_input(user, market, trading_day(now), cash_to_invest_usd, cash_to_raise_usd)
     plan = build_plan(inp, strategy)

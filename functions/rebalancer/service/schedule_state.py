@@ -7,10 +7,15 @@ from decimal import Decimal
 from typing import Any
 
 from rebalancer.domain.drift import measure_drift
-from rebalancer.domain.progress import goal_progress
 from rebalancer.domain.schedule import Trigger, next_calendar_day
 from rebalancer.service.context import Ports
-from rebalancer.service.market import read_market, read_user, trading_day
+from rebalancer.service.market import (
+    goal_status,
+    read_market,
+    read_user,
+    require_value,
+    trading_day,
+)
 from rebalancer.service.nightly import CALENDAR_WINDOW
 from rebalancer.service.records import progress_record
 
@@ -18,12 +23,17 @@ from rebalancer.service.records import progress_record
 def get_schedule(uid: str, ports: Ports) -> dict[str, Any]:
     """The schedule state: next calendar date, last run, cooldown, pending breach, goal.
 
+    `days_until_next` is never negative: the next calendar date is never before today.
+
     Raises:
         NoTargets, TargetsNotSummingTo100, NoBrokerLinked, BrokerError: As a drift check.
+        EmptyAccount: When the account has no value (nothing to measure).
     """
     user = read_user(uid, ports)
     market = read_market(user.broker, user.targets)
-    today = trading_day(ports.clock.now())
+    require_value(market.portfolio)
+    now = ports.clock.now()
+    today = trading_day(now)
     settings = user.settings
     schedule = settings.schedule
     report = measure_drift(market.portfolio, user.targets, settings.drift)
@@ -33,9 +43,7 @@ def get_schedule(uid: str, ports: Ports) -> dict[str, Any]:
         next_day = next_calendar_day(schedule, today, trading)
     last = settings.last_auto_run_on
     cooldown_until = last + timedelta(days=schedule.cooldown_days) if last else None
-    progress = (
-        goal_progress(settings.goal, report.portfolio_value_usd, today) if settings.goal else None
-    )
+    progress = goal_status(settings, report.portfolio_value_usd, now)
     return {
         "rebalancing_enabled": settings.rebalancing_enabled,
         "paused": settings.paused,
