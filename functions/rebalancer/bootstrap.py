@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import TYPE_CHECKING
 
 from rebalancer import config
-from rebalancer.service.context import Ports
-from rebalancer.service.ports import Clock
+
+if TYPE_CHECKING:
+    from rebalancer.service.context import Ports
+    from rebalancer.service.ports import Clock
 
 _lock = threading.Lock()
 _ports: Ports | None = None
@@ -45,6 +48,7 @@ def ports() -> Ports:
             from rebalancer.adapters.firestore_store import FirestoreStore
             from rebalancer.adapters.task_queue import CloudTaskQueue
             from rebalancer.adapters.vault import FernetVault
+            from rebalancer.service.context import Ports
 
             _ports = Ports(
                 store=FirestoreStore(Client(project=project_id())),

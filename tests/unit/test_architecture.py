@@ -86,3 +86,118 @@ def test_importing_the_domain_loads_no_io_library() -> None:
     # Site .pth files may pre-load namespace packages such as `google`; count only new ones.
     loaded = {name.split(".")[0] for name in json.loads(out.stdout)}
     assert loaded & {"alpaca", "firebase_admin", "google", "grpc", "requests", "httpx"} == set()
+
+
+PACKAGE = ROOT / "functions" / "rebalancer"
+# Layers import downward only: domain <- service <- adapters <- entry points (and the
+# wiring, the schemas and the params, which only the entry points use).
+LAYERS = {"domain": 0, "service": 1, "adapters": 2, "entrypoints": 3}
+TOP_LEVEL = {"bootstrap": 3, "api": 3, "schemas": 3, "config": 3}
+
+
+def module_name(path: Path) -> str:
+    """`rebalancer.service.plans` for functions/rebalancer/service/plans.py."""
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def layer(module: str) -> int | None:
+    """The layer of a `rebalancer.*` module (None for the package itself)."""
+    parts = module.split(".")
+    if len(parts) < 2:
+        return None
+    return LAYERS.get(parts[1], TOP_LEVEL.get(parts[1]))
+
+
+def runtime_imports(source: str) -> set[str]:
+    """The `rebalancer.*` modules a module imports when it runs (function-level and lazy
+    imports included, imports under `if TYPE_CHECKING:` left out)."""
+    tree = ast.parse(source)
+    checking: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            checking |= {id(inner) for stmt in node.body for inner in ast.walk(stmt)}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in checking:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == "rebalancer":
+                found |= {f"rebalancer.{alias.name}" for alias in node.names}
+            elif node.module.startswith("rebalancer."):
+                found.add(node.module)
+                found |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("rebalancer.")}
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "lazy"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and str(node.args[0].value).startswith("rebalancer.")
+        ):
+            found.add(str(node.args[0].value))
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Every `rebalancer` module and the `rebalancer` modules it imports at run time."""
+    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    return {
+        name: {m for m in runtime_imports(path.read_text()) if m in modules and m != name}
+        for name, path in modules.items()
+    }
+
+
+def test_the_graph_checker_sees_lazy_and_function_imports_but_not_type_checking() -> None:
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "from rebalancer.domain import models\n"
+        "if TYPE_CHECKING:\n    from rebalancer.service import plans\n"
+        "def f():\n    from rebalancer.service.market import read_user\n"
+        "api = lazy('rebalancer.api')\n"
+    )
+    found = runtime_imports(source)
+    assert {"rebalancer.domain.models", "rebalancer.service.market", "rebalancer.api"} <= found
+    assert "rebalancer.service.plans" not in found
+
+
+def test_layers_import_downward_only() -> None:
+    upward = sorted(
+        f"{importer} -> {imported}"
+        for importer, targets in import_graph().items()
+        for imported in targets
+        if (a := layer(importer)) is not None and (b := layer(imported)) is not None and b > a
+    )
+    assert upward == []
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import cycles of a graph, each as the path that closes it."""
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1 on the stack, 2 done
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                cycles.append([*stack[stack.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt, [*stack, nxt])
+        state[node] = 2
+
+    for start in sorted(graph):
+        if start not in state:
+            visit(start, [start])
+    return cycles
+
+
+def test_the_cycle_finder_finds_a_cycle_through_three_modules() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert find_cycles(graph) == [["a", "b", "c", "a"]]
+    assert find_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_module_imports_one_that_imports_it_back() -> None:
+    assert find_cycles(import_graph()) == []

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal as D
+from typing import Any
 
 import pytest
 
@@ -956,3 +957,16 @@ def test_trades_under_the_minimum_are_dropped_with_a_note() -> None:
     (note,) = [n for n in p.notes if n.symbol == "A"]
     assert note.kind == "skipped" and note.message == "sell below the minimum trade of $10.00"
     assert "skipped" in {n.kind for n in p.notes if n.symbol == "B"}
+
+
+def test_a_solver_that_stops_early_falls_back_to_the_band_plan(monkeypatch: Any) -> None:
+    from rebalancer.domain import tax_aware
+
+    monkeypatch.setattr(tax_aware._Model, "lowest_is_optimal", lambda self: False)
+    monkeypatch.setattr(tax_aware, "_solve", lambda model, scale: ([], "time limit reached"))
+    inp = make(held={"A": 70, "B": 30}, targets={"A": 50, "B": 50})
+    fallback = plan(inp, Strategy.TAX_AWARE)
+    band = plan(inp, Strategy.BAND)
+    assert fallback.strategy is Strategy.TAX_AWARE and fallback.solver == "time limit reached"
+    assert orders(fallback) == orders(band)
+    assert any("band plan used" in n.message for n in fallback.notes)

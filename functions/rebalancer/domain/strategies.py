@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from rebalancer.domain.drift import DriftMethod
@@ -19,6 +20,7 @@ from rebalancer.domain.plan import Plan, PlanningInput, PlanNote
 from rebalancer.domain.settings import BandTarget, Strategy
 from rebalancer.domain.sizing import finalize
 from rebalancer.domain.tax import realize
+from rebalancer.domain.tax_aware import SolverStopped, plan_tax_aware
 
 # Trading to a band's edge stops this share of the way back inside it, so that rounding
 # and costs do not leave the asset just outside.
@@ -42,9 +44,16 @@ def build_plan(inp: PlanningInput, strategy: Strategy = Strategy.AUTO) -> Plan:
     if strategy is Strategy.AUTO:
         strategy = Strategy.THRESHOLD
     if strategy is Strategy.TAX_AWARE:
-        from rebalancer.domain.tax_aware import plan_tax_aware
-
-        return plan_tax_aware(inp)
+        try:
+            return plan_tax_aware(inp)
+        except SolverStopped as stopped:
+            # The band plan (to the edge) is the safe answer when the solver stops early.
+            plan = band_plan(inp)
+            message = f"tax-aware solver stopped ({stopped.status}); band plan used"
+            note = PlanNote("", "solver", message)
+            return replace(
+                plan, strategy=Strategy.TAX_AWARE, notes=(*plan.notes, note), solver=stopped.status
+            )
     if strategy is Strategy.THRESHOLD:
         return _banded(inp, strategy, to_edge=False)
     if strategy is Strategy.BAND:

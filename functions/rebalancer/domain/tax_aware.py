@@ -28,7 +28,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -196,7 +196,7 @@ def _plan_once(inp: PlanningInput, orders: int, costs_usd: Decimal) -> Plan:
     else:
         solution, status = _solve(model, scale)
         if not status.startswith("highs milp optimal") and not status.startswith("highs lp opt"):
-            return _fallback(inp, status)
+            raise SolverStopped(status)
     notes: list[PlanNote] = []
     desired: dict[str, Decimal] = {}
     for sym in symbols:
@@ -218,13 +218,12 @@ def _plan_once(inp: PlanningInput, orders: int, costs_usd: Decimal) -> Plan:
     return finalize(inp, desired, Strategy.TAX_AWARE, reasons, notes, solver=status)
 
 
-def _fallback(inp: PlanningInput, status: str) -> Plan:
-    """When the solver stops early, the band plan (to the edge) is the safe answer."""
-    from rebalancer.domain.strategies import band_plan
+class SolverStopped(Exception):
+    """HiGHS stopped before an optimum (time limit); the caller plans `band` instead."""
 
-    plan = band_plan(inp)
-    note = PlanNote("", "solver", f"tax-aware solver stopped ({status}); band plan used")
-    return replace(plan, strategy=Strategy.TAX_AWARE, notes=(*plan.notes, note), solver=status)
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 def _groups(

@@ -3,22 +3,37 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from firebase_functions import https_fn
 
-from rebalancer import api
 from rebalancer.bootstrap import ports
 from rebalancer.config import BROKER_CREDENTIALS_KEY
 from rebalancer.domain.models import OrderIntent, OrderType, Side, Target, TimeInForce
 from rebalancer.domain.settings import Strategy
-from rebalancer.entrypoints import responses
 from rebalancer.entrypoints.errors import answer
-from rebalancer.service import drift_check, linking, planning, plans, schedule_state, trading
-from rebalancer.service import settings as settings_service
-from rebalancer.service import targets as targets_service
-from rebalancer.service.execution import CALLABLE_TIMEOUT_S
+from rebalancer.entrypoints.timeouts import CALLABLE_TIMEOUT_S
 from rebalancer.service.ports import BrokerCredentials
+
+if TYPE_CHECKING:
+    from rebalancer import api
+    from rebalancer.entrypoints import responses
+    from rebalancer.service import drift_check, linking, planning, plans, schedule_state, trading
+    from rebalancer.service import settings as settings_service
+    from rebalancer.service import targets as targets_service
+else:  # imported by the first call that needs them (cold start: see entrypoints.lazy)
+    from rebalancer.entrypoints.lazy import lazy
+
+    api = lazy("rebalancer.api")
+    responses = lazy("rebalancer.entrypoints.responses")
+    drift_check = lazy("rebalancer.service.drift_check")
+    linking = lazy("rebalancer.service.linking")
+    planning = lazy("rebalancer.service.planning")
+    plans = lazy("rebalancer.service.plans")
+    schedule_state = lazy("rebalancer.service.schedule_state")
+    trading = lazy("rebalancer.service.trading")
+    settings_service = lazy("rebalancer.service.settings")
+    targets_service = lazy("rebalancer.service.targets")
 
 Request = https_fn.CallableRequest[Any]
 WITH_KEY: dict[str, Any] = {"secrets": [BROKER_CREDENTIALS_KEY]}

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from firebase_functions import scheduler_fn
 
 from rebalancer.bootstrap import ports
 from rebalancer.config import NIGHTLY_TIMEZONE
-from rebalancer.service import nightly
+
+if TYPE_CHECKING:
+    from rebalancer.service import nightly
+else:  # imported by the first run (cold start: see entrypoints.lazy)
+    from rebalancer.entrypoints.lazy import lazy
+
+    nightly = lazy("rebalancer.service.nightly")
 
 log = logging.getLogger("rebalancer")
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from firebase_functions import https_fn, tasks_fn
 from firebase_functions.options import RateLimits, RetryConfig
 
-from rebalancer import api
 from rebalancer.bootstrap import ports
 from rebalancer.config import BROKER_CREDENTIALS_KEY, NIGHTLY_MAX_CONCURRENT, NIGHTLY_TIMEZONE
 from rebalancer.domain.errors import (
@@ -18,8 +17,17 @@ from rebalancer.domain.errors import (
     ConcurrentExecution,
     RebalancerError,
 )
-from rebalancer.service import nightly, plans
-from rebalancer.service.execution import TASK_TIMEOUT_S
+from rebalancer.entrypoints.timeouts import TASK_TIMEOUT_S
+
+if TYPE_CHECKING:
+    from rebalancer import api
+    from rebalancer.service import nightly, plans
+else:  # imported by the first task that needs them (cold start: see entrypoints.lazy)
+    from rebalancer.entrypoints.lazy import lazy
+
+    api = lazy("rebalancer.api")
+    nightly = lazy("rebalancer.service.nightly")
+    plans = lazy("rebalancer.service.plans")
 
 log = logging.getLogger("rebalancer")
 
