@@ -28,7 +28,6 @@ with warnings.catch_warnings():
     from alpaca.trading.client import TradingClient
 
 ROOT = Path(__file__).resolve().parents[3]
-LAUNCHER = ROOT / "scripts" / "paper-broker"
 READY = "paper-broker listening on "
 # A Tuesday, 10:00 in New York: the market is open.
 OPEN_NOW = "2024-03-12T14:00:00Z"
@@ -60,12 +59,12 @@ class BrokerProcess:
 
 
 def start_broker(workdir: Path, *args: str) -> BrokerProcess:
-    """Start ``scripts/paper-broker --port 0`` and read its ready line; fail loudly if none."""
+    """Start ``python -m paper_broker --port 0`` and read its ready line; fail loudly if none."""
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "paper-broker.stderr"
     with log.open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, str(LAUNCHER), "--port", "0", *args],
+            [sys.executable, "-m", "paper_broker", "--port", "0", *args],
             stdout=subprocess.PIPE,
             stderr=stderr,
             cwd=ROOT,

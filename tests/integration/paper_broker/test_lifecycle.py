@@ -19,7 +19,7 @@ from alpaca.data.requests import StockLatestTradeRequest
 from alpaca.trading.enums import OrderStatus
 from alpaca.trading.requests import GetOrdersRequest, LimitOrderRequest, MarketOrderRequest
 
-from .conftest import LAUNCHER, ROOT, BrokerProcess, Clients, Control, start_broker
+from .conftest import ROOT, BrokerProcess, Clients, Control, start_broker
 
 pytestmark = pytest.mark.integration
 
@@ -140,7 +140,7 @@ def test_unreadable_state_file_stops_the_start(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     state.write_text("{not json")
     result = subprocess.run(
-        [sys.executable, str(LAUNCHER), "--port", "0", "--state", str(state)],
+        [sys.executable, "-m", "paper_broker", "--port", "0", "--state", str(state)],
         capture_output=True,
         cwd=ROOT,
         timeout=30,

@@ -17,7 +17,7 @@ from devstack.broker import PaperBroker
 from devstack.firebase import PROJECT, Stack
 from devstack.seed import DEMO_CASH_USD, DEMO_LOTS, DEMO_TARGETS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SCHEDULE_TIME = datetime(2026, 11, 21, 7, tzinfo=UTC)  # 02:00 New York, Saturday
 NIGHT = date(2026, 11, 21)  # it belongs to Monday the 23rd, the next trading day
 TIMEZONE = "America/New_York"

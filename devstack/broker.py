@@ -12,7 +12,7 @@ from typing import Any
 
 from devstack.http import request
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 # functions/.env.local points the functions at this address.
 BROKER_PORT = 8787
 READY = "paper-broker listening on "
@@ -28,11 +28,14 @@ class PaperBroker:
 
     @classmethod
     def start(cls, port: int = BROKER_PORT, log: Path = LOG) -> PaperBroker:
-        """Start `scripts/paper-broker` and wait for its ready line; stderr goes to `log`."""
+        """Start the paper broker (`python -m paper_broker`) and wait for its ready line.
+
+        Its stderr goes to `log`.
+        """
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("wb") as stderr:
             process = subprocess.Popen(
-                [sys.executable, str(ROOT / "scripts" / "paper-broker"), "--port", str(port)],
+                [sys.executable, "-m", "paper_broker", "--port", str(port)],
                 stdout=subprocess.PIPE,
                 stderr=stderr,
             )

@@ -24,7 +24,7 @@ from devstack.broker import PaperBroker
 from devstack.firebase import PROJECT, Stack
 from devstack.seed import DEMO_CASH_USD, DEMO_LOTS, expect_ok, seed_demo
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PYTHON = str(ROOT / "functions" / "venv" / "bin" / "python")
 EAGER = (
     "import alpaca.trading.client, alpaca.data.historical.stock, google.cloud.firestore, "
@@ -125,7 +125,6 @@ def counted_ports(broker: PaperBroker, key: str | None = None) -> tuple[Any, Cou
 
 def bench_counts(broker: PaperBroker) -> list[str]:
     """Broker requests and Firestore RPCs of one check, with the production adapters."""
-    sys.path.insert(0, str(ROOT / "functions"))
 
     from rebalancer.domain.models import Target
     from rebalancer.service.drift_check import check_drift
