@@ -353,6 +353,15 @@ _TYPE_NAMES = {
 }
 
 
+# What a pattern expects, said per field (a plan id is not "a valid symbol").
+_PATTERN_MESSAGES = {
+    "plan_id": "is not a plan id (1 to 40 letters and digits)",
+    "night": "is not a date (YYYY-MM-DD)",
+    "target_date": "is not a date (YYYY-MM-DD)",
+    "idempotency_key": "must be 1 to 64 letters, digits, '-' or '_'",
+}
+
+
 def _message(error: Any) -> str:
     kind = str(error["type"])
     if kind == "extra_forbidden":
@@ -360,7 +369,8 @@ def _message(error: Any) -> str:
     if kind == "missing":
         return "is required"
     if kind == "string_pattern_mismatch":
-        return "is not a valid symbol"
+        names = [str(p) for p in error["loc"] if isinstance(p, str)]
+        return _PATTERN_MESSAGES.get(names[-1] if names else "", "is not a valid symbol")
     if kind in _TYPE_NAMES:
         return f"must be {_TYPE_NAMES[kind]}"
     message = str(error["msg"])

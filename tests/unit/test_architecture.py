@@ -92,7 +92,7 @@ PACKAGE = ROOT / "functions" / "rebalancer"
 # Layers import downward only: domain <- service <- adapters <- entry points (and the
 # wiring, the schemas and the params, which only the entry points use).
 LAYERS = {"domain": 0, "service": 1, "adapters": 2, "entrypoints": 3}
-TOP_LEVEL = {"bootstrap": 3, "api": 3, "schemas": 3, "config": 3}
+TOP_LEVEL = {"wiring": 3, "api": 3, "schemas": 3, "config": 3}
 
 
 def module_name(path: Path) -> str:

@@ -3,7 +3,7 @@
 Every date the backend decides by (the night, cooldowns, once a day, calendar dates, goal
 progress, lease expiry) comes from `Clock.now()`. In the local stack the functions follow
 the paper broker's settable clock, so a test or a demo can put the whole system at any
-date; that clock is chosen only inside the Functions emulator (see `bootstrap.ports`).
+date; that clock is chosen only inside the Functions emulator (see `wiring.ports`).
 """
 
 from __future__ import annotations

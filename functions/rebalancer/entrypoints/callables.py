@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from firebase_functions import https_fn
 
-from rebalancer.bootstrap import ports
 from rebalancer.config import BROKER_CREDENTIALS_KEY
 from rebalancer.domain.models import OrderIntent, OrderType, Side, Target, TimeInForce
 from rebalancer.domain.settings import Strategy
 from rebalancer.entrypoints.errors import answer
 from rebalancer.entrypoints.timeouts import CALLABLE_TIMEOUT_S
 from rebalancer.service.ports import BrokerCredentials
+from rebalancer.wiring import ports
 
 if TYPE_CHECKING:
     from rebalancer import api

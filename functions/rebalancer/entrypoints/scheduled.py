@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from firebase_functions import scheduler_fn
 
-from rebalancer.bootstrap import ports
 from rebalancer.config import NIGHTLY_TIMEZONE
+from rebalancer.wiring import ports
 
 if TYPE_CHECKING:
     from rebalancer.service import nightly

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from firebase_functions import https_fn, tasks_fn
 from firebase_functions.options import RateLimits, RetryConfig
 
-from rebalancer.bootstrap import ports
 from rebalancer.config import BROKER_CREDENTIALS_KEY, NIGHTLY_MAX_CONCURRENT, NIGHTLY_TIMEZONE
 from rebalancer.domain.errors import (
     BrokerRateLimited,
@@ -18,6 +17,7 @@ from rebalancer.domain.errors import (
     RebalancerError,
 )
 from rebalancer.entrypoints.timeouts import TASK_TIMEOUT_S
+from rebalancer.wiring import ports
 
 if TYPE_CHECKING:
     from rebalancer import api
