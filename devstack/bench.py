@@ -167,7 +167,7 @@ def bench_execution(broker: PaperBroker, legs: int = 20) -> list[str]:
     """A plan of `legs` orders executed against the paper broker (immediate fills)."""
     from rebalancer.domain.models import Target
     from rebalancer.domain.settings import Strategy
-    from rebalancer.service.execution import execute_plan
+    from rebalancer.service.executor import execute_plan
     from rebalancer.service.linking import link_broker
     from rebalancer.service.planning import propose_plan
     from rebalancer.service.ports import BrokerCredentials

@@ -10,7 +10,7 @@ from paper_broker.persistence import load_state, save_state
 from paper_broker.state import BrokerState
 
 
-class Broker:
+class SimulatedBroker:
     """Everything a request handler needs; hold ``lock`` while touching ``state``."""
 
     def __init__(self, state_file: Path | None = None) -> None:

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from paper_broker.broker import Broker
+from paper_broker.broker import SimulatedBroker
 from paper_broker.server import PaperServer, make_server
 
 HOST = "127.0.0.1"
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the broker until SIGTERM or SIGINT; returns the exit code."""
     args = parse_args(argv)
     try:
-        broker = Broker(args.state)
+        broker = SimulatedBroker(args.state)
         broker.save()
         server = make_server(broker, args.host, args.port)
     except (OSError, ValueError, KeyError, TypeError) as error:

@@ -13,7 +13,7 @@ from paper_broker import fills
 from paper_broker import market_calendar as mc
 from paper_broker.assets import ASSET_CLASSES, CRYPTO, EXCHANGES, NEW_ASSET_PRICE, Asset, asset_id
 from paper_broker.assets import asset_json as public_asset_json
-from paper_broker.broker import Broker
+from paper_broker.broker import SimulatedBroker
 from paper_broker.errors import bad_control
 from paper_broker.faults import parse_fault
 from paper_broker.fields import (
@@ -31,18 +31,18 @@ from paper_broker.timeutil import iso_z
 _SYMBOL = re.compile(r"^[A-Z0-9.]{1,15}(/[A-Z]{2,6})?$")
 
 
-def health(broker: Broker, req: Request) -> Response:
+def health(broker: SimulatedBroker, req: Request) -> Response:
     """``GET /_paper/health``."""
     return ok({"ok": True})
 
 
-def reset(broker: Broker, req: Request) -> Response:
+def reset(broker: SimulatedBroker, req: Request) -> Response:
     """``POST /_paper/reset``: back to the start state."""
     broker.reset()
     return ok({"ok": True})
 
 
-def set_prices(broker: Broker, req: Request) -> Response:
+def set_prices(broker: SimulatedBroker, req: Request) -> Response:
     """``POST /_paper/prices`` ``{prices: {SYMBOL: price}}``; may cross limit orders."""
     body = req.json_object()
     only_fields(body, ("prices",))
@@ -63,7 +63,7 @@ def set_prices(broker: Broker, req: Request) -> Response:
     return ok({"prices": {s: fmt(a.price) for s, a in broker.state.assets.items()}})
 
 
-def put_asset(broker: Broker, req: Request) -> Response:
+def put_asset(broker: SimulatedBroker, req: Request) -> Response:
     """``PUT /_paper/assets/{symbol}``: adds or changes an asset."""
     symbol = req.params["asset_symbol"].strip().upper()
     if not _SYMBOL.match(symbol):
@@ -105,7 +105,7 @@ def put_asset(broker: Broker, req: Request) -> Response:
     return ok(public_asset_json(asset) | {"price": fmt(asset.price)})
 
 
-def clock_json(broker: Broker) -> dict[str, Any]:
+def clock_json(broker: SimulatedBroker) -> dict[str, Any]:
     """Return the control view of the clock."""
     now = broker.state.clock.now()
     return {
@@ -117,12 +117,12 @@ def clock_json(broker: Broker) -> dict[str, Any]:
     }
 
 
-def get_clock(broker: Broker, req: Request) -> Response:
+def get_clock(broker: SimulatedBroker, req: Request) -> Response:
     """``GET /_paper/clock``."""
     return ok(clock_json(broker))
 
 
-def set_clock(broker: Broker, req: Request) -> Response:
+def set_clock(broker: SimulatedBroker, req: Request) -> Response:
     """``POST /_paper/clock`` ``{now?, frozen?}`` or ``{market: "open" | "closed"}``."""
     body = req.json_object()
     only_fields(body, ("now", "frozen", "market"))
@@ -142,26 +142,26 @@ def set_clock(broker: Broker, req: Request) -> Response:
     return ok(clock_json(broker))
 
 
-def next_open(broker: Broker, req: Request) -> Response:
+def next_open(broker: SimulatedBroker, req: Request) -> Response:
     """``POST /_paper/clock/next_open``: jump to the next open and fill what waits for it."""
     broker.state.clock.set(mc.next_open(req.now))
     fills.settle(broker.state, broker.state.clock.now())
     return ok(clock_json(broker))
 
 
-def add_fault(broker: Broker, req: Request) -> Response:
+def add_fault(broker: SimulatedBroker, req: Request) -> Response:
     """``POST /_paper/faults``."""
     fault = parse_fault(req.json_object(), broker.alpaca_routes, broker.state.accounts)
     broker.faults.add(fault)
     return ok(fault.to_json(), 201)
 
 
-def list_faults(broker: Broker, req: Request) -> Response:
+def list_faults(broker: SimulatedBroker, req: Request) -> Response:
     """``GET /_paper/faults``."""
     return ok({"faults": broker.faults.to_json()})
 
 
-def clear_faults(broker: Broker, req: Request) -> Response:
+def clear_faults(broker: SimulatedBroker, req: Request) -> Response:
     """``DELETE /_paper/faults``."""
     broker.faults.clear()
     return ok({"faults": []})

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from paper_broker import fills
-from paper_broker.broker import Broker
+from paper_broker.broker import SimulatedBroker
 from paper_broker.errors import bad_control
 from paper_broker.fields import (
     decimal_field,
@@ -34,7 +34,7 @@ def _random(alphabet: str, length: int) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-def _account(broker: Broker, req: Request) -> Account:
+def _account(broker: SimulatedBroker, req: Request) -> Account:
     """Return the account named in the path, or 404."""
     account = broker.state.accounts.get(req.params["id"])
     if account is None:
@@ -42,7 +42,7 @@ def _account(broker: Broker, req: Request) -> Account:
     return account
 
 
-def summary(broker: Broker, account: Account) -> dict[str, Any]:
+def summary(broker: SimulatedBroker, account: Account) -> dict[str, Any]:
     """Return the control view of an account: cash, lots and open orders."""
     return {
         "id": account.id,
@@ -64,7 +64,7 @@ def summary(broker: Broker, account: Account) -> dict[str, Any]:
     }
 
 
-def _unused(broker: Broker, field: str, value: str | None) -> str | None:
+def _unused(broker: SimulatedBroker, field: str, value: str | None) -> str | None:
     """Refuse a credential another account already uses."""
     if value is not None and any(
         getattr(account, field) == value for account in broker.state.accounts.values()
@@ -73,7 +73,7 @@ def _unused(broker: Broker, field: str, value: str | None) -> str | None:
     return value
 
 
-def create_account(broker: Broker, req: Request) -> Response:
+def create_account(broker: SimulatedBroker, req: Request) -> Response:
     """``POST /_paper/accounts``: a new account, with generated credentials when absent."""
     body = req.json_object()
     only_fields(body, ("cash", "api_key_id", "secret_key", "oauth_token"))
@@ -101,12 +101,12 @@ def create_account(broker: Broker, req: Request) -> Response:
     return ok(body, 201)
 
 
-def get_account(broker: Broker, req: Request) -> Response:
+def get_account(broker: SimulatedBroker, req: Request) -> Response:
     """``GET /_paper/accounts/{id}``."""
     return ok(summary(broker, _account(broker, req)))
 
 
-def set_cash(broker: Broker, req: Request) -> Response:
+def set_cash(broker: SimulatedBroker, req: Request) -> Response:
     """``POST /_paper/accounts/{id}/cash`` ``{cash}``."""
     account = _account(broker, req)
     body = req.json_object()
@@ -115,7 +115,7 @@ def set_cash(broker: Broker, req: Request) -> Response:
     return ok(summary(broker, account))
 
 
-def add_lots(broker: Broker, req: Request) -> Response:
+def add_lots(broker: SimulatedBroker, req: Request) -> Response:
     """``POST /_paper/accounts/{id}/lots``: seed lots, each with a FILL buy activity."""
     account = _account(broker, req)
     body = req.json_object()
@@ -154,12 +154,12 @@ def add_lots(broker: Broker, req: Request) -> Response:
     return ok(summary(broker, account))
 
 
-def get_counters(broker: Broker, req: Request) -> Response:
+def get_counters(broker: SimulatedBroker, req: Request) -> Response:
     """``GET /_paper/accounts/{id}/counters``."""
     return ok(dict(sorted(_account(broker, req).counters.items())))
 
 
-def clear_counters(broker: Broker, req: Request) -> Response:
+def clear_counters(broker: SimulatedBroker, req: Request) -> Response:
     """``DELETE /_paper/accounts/{id}/counters``."""
     _account(broker, req).counters.clear()
     return ok({})

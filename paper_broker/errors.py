@@ -15,7 +15,7 @@ RATE_LIMITED = 42910000
 SERVER_ERROR = 50010000
 
 
-class BrokerError(Exception):
+class ApiError(Exception):
     """An error answer; raising it anywhere in a handler sends it to the client."""
 
     def __init__(
@@ -32,47 +32,47 @@ class BrokerError(Exception):
         return {"code": self.code, "message": self.message}
 
 
-def unauthorized() -> BrokerError:
+def unauthorized() -> ApiError:
     """Missing or wrong credentials."""
-    return BrokerError(401, UNAUTHORIZED, "request is not authorized")
+    return ApiError(401, UNAUTHORIZED, "request is not authorized")
 
 
-def forbidden(message: str) -> BrokerError:
+def forbidden(message: str) -> ApiError:
     """Insufficient buying power or quantity."""
-    return BrokerError(403, FORBIDDEN, message)
+    return ApiError(403, FORBIDDEN, message)
 
 
-def malformed(message: str = "malformed JSON body") -> BrokerError:
+def malformed(message: str = "malformed JSON body") -> ApiError:
     """A request body that is not valid JSON (or not an object)."""
-    return BrokerError(400, MALFORMED, message)
+    return ApiError(400, MALFORMED, message)
 
 
-def invalid(message: str) -> BrokerError:
+def invalid(message: str) -> ApiError:
     """A field Alpaca refuses with 422."""
-    return BrokerError(422, INVALID, message)
+    return ApiError(422, INVALID, message)
 
 
-def not_found(message: str) -> BrokerError:
+def not_found(message: str) -> ApiError:
     """An unknown order, position, asset or path."""
-    return BrokerError(404, NOT_FOUND, message)
+    return ApiError(404, NOT_FOUND, message)
 
 
-def not_allowed() -> BrokerError:
+def not_allowed() -> ApiError:
     """A known path asked with a method it does not serve."""
-    return BrokerError(405, NOT_ALLOWED, "method not allowed")
+    return ApiError(405, NOT_ALLOWED, "method not allowed")
 
 
-def not_cancelable(status: str) -> BrokerError:
+def not_cancelable(status: str) -> ApiError:
     """Canceling an order that is already done."""
-    return BrokerError(422, NOT_CANCELABLE, f'order is already in "{status}" state')
+    return ApiError(422, NOT_CANCELABLE, f'order is already in "{status}" state')
 
 
-def server_error() -> BrokerError:
+def server_error() -> ApiError:
     """A 500 as Alpaca sends it."""
-    return BrokerError(500, SERVER_ERROR, "internal server error")
+    return ApiError(500, SERVER_ERROR, "internal server error")
 
 
-def bad_control(field: str, problem: str, status: int = 400) -> BrokerError:
+def bad_control(field: str, problem: str, status: int = 400) -> ApiError:
     """A control request refused; the message starts with the problem field."""
     # Alpaca's code scheme: the status followed by 10000 (40010000, 40410000, ...).
-    return BrokerError(status, status * 100_000 + 10_000, f"{field}: {problem}")
+    return ApiError(status, status * 100_000 + 10_000, f"{field}: {problem}")

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from paper_broker import errors
-from paper_broker.errors import BrokerError, bad_control
+from paper_broker.errors import ApiError, bad_control
 from paper_broker.fields import decimal_field, int_field, only_fields, str_field
 from paper_broker.money import fmt
 
@@ -65,12 +65,12 @@ class Fault:
             "fill_ratio": fmt(self.fill_ratio),
         }
 
-    def error(self) -> BrokerError | None:
+    def error(self) -> ApiError | None:
         """Return the error this fault answers with before doing anything, if any."""
         if self.kind == "http_500":
             return errors.server_error()
         if self.kind == "reject":
-            return BrokerError(self.status, self.code, self.message)
+            return ApiError(self.status, self.code, self.message)
         if self.kind == "rate_limit":
             headers = {
                 "X-Ratelimit-Limit": "200",
@@ -78,7 +78,7 @@ class Fault:
                 # Real epoch seconds: a client sleeps on its own clock, not the simulated one.
                 "X-Ratelimit-Reset": str(int(time.time()) + self.reset_seconds),
             }
-            return BrokerError(429, errors.RATE_LIMITED, "too many requests", headers)
+            return ApiError(429, errors.RATE_LIMITED, "too many requests", headers)
         return None
 
 

@@ -10,7 +10,7 @@ from paper_broker import errors
 from paper_broker import market_calendar as mc
 from paper_broker.assets import Asset
 from paper_broker.bars import Timeframe, bars_page
-from paper_broker.broker import Broker
+from paper_broker.broker import SimulatedBroker
 from paper_broker.messages import Request, Response, ok
 from paper_broker.timeutil import ET, iso_z, parse_time
 
@@ -19,7 +19,7 @@ DEFAULT_BARS_LIMIT = 1000
 MAX_BARS_LIMIT = 10_000
 
 
-def _symbols(broker: Broker, req: Request, crypto: bool) -> list[Asset]:
+def _symbols(broker: SimulatedBroker, req: Request, crypto: bool) -> list[Asset]:
     """Return the known assets of the ``symbols`` parameter; unknown ones are left out."""
     raw = req.query.get("symbols", "")
     names = [s.strip() for s in raw.split(",") if s.strip()]
@@ -29,7 +29,7 @@ def _symbols(broker: Broker, req: Request, crypto: bool) -> list[Asset]:
     return [a for a in found if a is not None and a.is_crypto == crypto]
 
 
-def _one_symbol(broker: Broker, req: Request) -> Asset:
+def _one_symbol(broker: SimulatedBroker, req: Request) -> Asset:
     """Return the stock asset named in the path, or 404."""
     asset = broker.state.assets.get(req.params["symbol"].upper())
     if asset is None or asset.is_crypto:
@@ -37,7 +37,7 @@ def _one_symbol(broker: Broker, req: Request) -> Asset:
     return asset
 
 
-def _last_trade_time(broker: Broker, asset: Asset, now: datetime) -> datetime:
+def _last_trade_time(broker: SimulatedBroker, asset: Asset, now: datetime) -> datetime:
     """Return when the last trade printed: now while trading, else the last close."""
     points = broker.state.prices_of(asset.symbol)
     last_set = max((p.at for p in points if p.at <= now), default=now)
@@ -46,7 +46,7 @@ def _last_trade_time(broker: Broker, asset: Asset, now: datetime) -> datetime:
     return max(last_set, mc.latest_session(now).close - timedelta(seconds=1))
 
 
-def _trade(broker: Broker, asset: Asset, now: datetime) -> dict[str, Any]:
+def _trade(broker: SimulatedBroker, asset: Asset, now: datetime) -> dict[str, Any]:
     """Return a latest trade with Alpaca's short keys."""
     stamp = _last_trade_time(broker, asset, now)
     trade: dict[str, Any] = {
@@ -60,7 +60,7 @@ def _trade(broker: Broker, asset: Asset, now: datetime) -> dict[str, Any]:
     return trade | {"x": "V", "c": ["@"], "z": "B" if asset.exchange == "ARCA" else "C"}
 
 
-def _quote(broker: Broker, asset: Asset, now: datetime) -> dict[str, Any]:
+def _quote(broker: SimulatedBroker, asset: Asset, now: datetime) -> dict[str, Any]:
     """Return a latest quote: a one-cent spread around the price."""
     return {
         "t": iso_z(_last_trade_time(broker, asset, now)),
@@ -75,25 +75,25 @@ def _quote(broker: Broker, asset: Asset, now: datetime) -> dict[str, Any]:
     }
 
 
-def latest_trades(broker: Broker, req: Request) -> Response:
+def latest_trades(broker: SimulatedBroker, req: Request) -> Response:
     """``GET /v2/stocks/trades/latest?symbols=``."""
     assets = _symbols(broker, req, crypto=False)
     return ok({"trades": {a.symbol: _trade(broker, a, req.now) for a in assets}})
 
 
-def latest_trade(broker: Broker, req: Request) -> Response:
+def latest_trade(broker: SimulatedBroker, req: Request) -> Response:
     """``GET /v2/stocks/{symbol}/trades/latest``."""
     asset = _one_symbol(broker, req)
     return ok({"symbol": asset.symbol, "trade": _trade(broker, asset, req.now)})
 
 
-def latest_quotes(broker: Broker, req: Request) -> Response:
+def latest_quotes(broker: SimulatedBroker, req: Request) -> Response:
     """``GET /v2/stocks/quotes/latest?symbols=``."""
     assets = _symbols(broker, req, crypto=False)
     return ok({"quotes": {a.symbol: _quote(broker, a, req.now) for a in assets}})
 
 
-def crypto_latest_trades(broker: Broker, req: Request) -> Response:
+def crypto_latest_trades(broker: SimulatedBroker, req: Request) -> Response:
     """``GET /v1beta3/crypto/us/latest/trades?symbols=``."""
     assets = _symbols(broker, req, crypto=True)
     return ok({"trades": {a.symbol: _trade(broker, a, req.now) for a in assets}})
@@ -124,14 +124,14 @@ def _bars_query(req: Request) -> tuple[Timeframe, datetime, datetime, int, str |
     return tf, bounds[0], bounds[1], limit, req.query.get("page_token") or None
 
 
-def stock_bars(broker: Broker, req: Request) -> Response:
+def stock_bars(broker: SimulatedBroker, req: Request) -> Response:
     """``GET /v2/stocks/bars?symbols=&timeframe=&start=&end=&limit=&page_token=``."""
     symbols = sorted(a.symbol for a in _symbols(broker, req, crypto=False))
     page, token = bars_page(broker.state, symbols, _bars_query(req), req.now)
     return ok({"bars": page, "next_page_token": token})
 
 
-def stock_bars_one(broker: Broker, req: Request) -> Response:
+def stock_bars_one(broker: SimulatedBroker, req: Request) -> Response:
     """``GET /v2/stocks/{symbol}/bars``."""
     asset = _one_symbol(broker, req)
     page, token = bars_page(broker.state, [asset.symbol], _bars_query(req), req.now)

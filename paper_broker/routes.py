@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from paper_broker import control, control_accounts, errors, market_data, trading_api
-from paper_broker.broker import Broker
+from paper_broker.broker import SimulatedBroker
 from paper_broker.messages import Request, Response
 
-Handler = Callable[[Broker, Request], Response]
+Handler = Callable[[SimulatedBroker, Request], Response]
 # Parameters that may hold a slash, as crypto symbols do (BTC/USD).
 _GREEDY = frozenset({"symbol_or_asset_id", "asset_symbol"})
 # Alpaca serves crypto market data without credentials too.

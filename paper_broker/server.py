@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from paper_broker import errors, fills
-from paper_broker.broker import Broker
-from paper_broker.errors import BrokerError
+from paper_broker.broker import SimulatedBroker
+from paper_broker.errors import ApiError
 from paper_broker.faults import Fault
 from paper_broker.messages import Request, Response
 from paper_broker.routes import ALPACA_ROUTES, Route, resolve
@@ -28,7 +28,7 @@ class PaperServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], broker: Broker) -> None:
+    def __init__(self, address: tuple[str, int], broker: SimulatedBroker) -> None:
         super().__init__(address, Handler)
         self.broker = broker
         broker.alpaca_routes = ALPACA_ROUTES
@@ -58,7 +58,7 @@ def _has_credentials(headers: Message) -> bool:
     return any(headers.get(name) for name in ("APCA-API-KEY-ID", "Authorization"))
 
 
-def authenticate(broker: Broker, headers: Message) -> Account:
+def authenticate(broker: SimulatedBroker, headers: Message) -> Account:
     """Return the account whose key pair or OAuth token the request carries, or 401."""
     key_id = headers.get("APCA-API-KEY-ID")
     secret = headers.get("APCA-API-SECRET-KEY")
@@ -117,7 +117,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             try:
                 response = self._respond(self._read_body())
-            except BrokerError as error:
+            except ApiError as error:
                 response = Response(error.status, error.body(), error.headers)
             except Exception:
                 traceback.print_exc(file=sys.stderr)
@@ -208,6 +208,6 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-def make_server(broker: Broker, host: str, port: int) -> PaperServer:
+def make_server(broker: SimulatedBroker, host: str, port: int) -> PaperServer:
     """Bind the server (``port`` 0 picks a free one)."""
     return PaperServer((host, port), broker)

@@ -22,7 +22,7 @@ from rebalancer.adapters.in_memory import InMemoryTaskQueue, PlainVault
 from rebalancer.domain.execution import PlanStatus
 from rebalancer.domain.models import OrderIntent, OrderResult, Target
 from rebalancer.service.context import Ports
-from rebalancer.service.execution import LEASE_S, execute_plan
+from rebalancer.service.executor import LEASE_S, execute_plan
 from rebalancer.service.linking import link_broker
 from rebalancer.service.planning import propose_plan
 from rebalancer.service.ports import BrokerCredentials

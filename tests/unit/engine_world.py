@@ -23,7 +23,7 @@ from rebalancer.domain.errors import BrokerRejected, RebalancerError
 from rebalancer.domain.models import OrderIntent, OrderResult, Side
 from rebalancer.domain.risk import KillSwitch
 from rebalancer.service.context import Ports
-from rebalancer.service.execution import LEASE_S
+from rebalancer.service.executor import LEASE_S
 from rebalancer.service.linking import link_broker
 from rebalancer.service.plans import run_plan_task
 from rebalancer.service.ports import BrokerAccount, BrokerCredentials, BrokerPosition

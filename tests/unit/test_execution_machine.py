@@ -28,7 +28,7 @@ from hypothesis.stateful import (
 
 from rebalancer.domain.errors import BrokerUnavailable
 from rebalancer.service.drift_check import check_drift
-from rebalancer.service.execution import LEASE_S
+from rebalancer.service.executor import LEASE_S
 from rebalancer.service.linking import link_broker
 from rebalancer.service.planning import propose_plan
 from rebalancer.service.plans import cancel_plan, run_plan, run_plan_task

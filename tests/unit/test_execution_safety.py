@@ -23,7 +23,7 @@ from rebalancer.domain.execution import LegStatus, PlanStatus
 from rebalancer.domain.models import OrderIntent, OrderResult, Side
 from rebalancer.domain.risk import KillSwitch
 from rebalancer.service.drift_check import check_drift
-from rebalancer.service.execution import (
+from rebalancer.service.executor import (
     CALLABLE_BUDGET_S,
     FRESH_S,
     LEASE_S,

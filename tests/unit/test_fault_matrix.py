@@ -17,7 +17,7 @@ import pytest
 from rebalancer.domain.errors import BrokerRateLimited, BrokerUnavailable
 from rebalancer.domain.models import Side
 from rebalancer.service.drift_check import check_drift
-from rebalancer.service.execution import FRESH_S, LEASE_S
+from rebalancer.service.executor import FRESH_S, LEASE_S
 from rebalancer.service.linking import link_broker
 from rebalancer.service.planning import propose_plan
 from rebalancer.service.plans import cancel_plan, run_plan, run_plan_task

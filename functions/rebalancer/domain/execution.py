@@ -1,6 +1,6 @@
 """Execution rules: a plan's and a leg's life, order ids, buy sizing after the sells, backoff.
 
-Pure: the engine in `rebalancer.service.execution` asks these functions what to do.
+Pure: the engine in `rebalancer.service.executor` asks these functions what to do.
 """
 
 from __future__ import annotations

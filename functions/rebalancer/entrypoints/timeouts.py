@@ -1,6 +1,6 @@
 """Function timeouts, in seconds (light: read at import by the decorators).
 
-The execution engine's run budgets (`service.execution`) stay well inside them.
+The execution engine's run budgets (`service.executor`) stay well inside them.
 """
 
 CALLABLE_TIMEOUT_S = 120  # callables that run plans; the client SDK waits 70 s by default

@@ -12,7 +12,7 @@ from rebalancer.domain.plan import Plan
 from rebalancer.domain.strategies import build_plan
 from rebalancer.service import records
 from rebalancer.service.context import Ports
-from rebalancer.service.execution import execute_plan
+from rebalancer.service.executor import execute_plan
 from rebalancer.service.market import (
     goal_status,
     planning_input,

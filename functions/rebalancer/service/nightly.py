@@ -24,7 +24,7 @@ from rebalancer.domain.schedule import Decision, decide
 from rebalancer.domain.strategies import build_plan
 from rebalancer.service import records
 from rebalancer.service.context import Ports
-from rebalancer.service.execution import TASK_BUDGET_S, execute_plan
+from rebalancer.service.executor import TASK_BUDGET_S, execute_plan
 from rebalancer.service.market import (
     goal_status,
     planning_input,

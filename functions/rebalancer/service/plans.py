@@ -8,7 +8,7 @@ from typing import Any
 from rebalancer.domain.errors import NotFound
 from rebalancer.domain.execution import Leg, LegStatus, PlanStatus, broker_leg_status
 from rebalancer.service.context import Ports, linked_broker
-from rebalancer.service.execution import (
+from rebalancer.service.executor import (
     LEASE_S,
     TASK_BUDGET_S,
     ExecutionResult,
