@@ -201,3 +201,15 @@ def test_the_cycle_finder_finds_a_cycle_through_three_modules() -> None:
 
 def test_no_module_imports_one_that_imports_it_back() -> None:
     assert find_cycles(import_graph()) == []
+
+
+def test_the_in_memory_fakes_are_not_deployed_and_nothing_deployed_needs_them() -> None:
+    config = json.loads((ROOT / "firebase.json").read_text())
+    (functions,) = config["functions"]
+    assert "rebalancer/adapters/in_memory.py" in functions["ignore"]
+    users = sorted(
+        name
+        for name, targets in import_graph().items()
+        if "rebalancer.adapters.in_memory" in targets
+    )
+    assert users == []
