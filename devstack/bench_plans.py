@@ -27,8 +27,8 @@ import numpy as np
 from rebalancer.domain.drift import AssetDrift, DriftMethod, DriftReport
 from rebalancer.domain.models import HUNDRED, ZERO, AssetInfo, Holding, Portfolio, Target
 from rebalancer.domain.plan import Plan, PlanningInput
+from rebalancer.domain.planning import build_plan
 from rebalancer.domain.settings import Strategy, UserSettings
-from rebalancer.domain.strategies import build_plan
 from rebalancer.domain.tax import LotBook, LotMethod, TaxLot, relief_order
 
 AS_OF = date(2026, 11, 20)

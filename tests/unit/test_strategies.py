@@ -19,8 +19,8 @@ from rebalancer.domain.costs import CostModel
 from rebalancer.domain.drift import DriftMethod
 from rebalancer.domain.models import AssetInfo, Holding, Portfolio, Side, Target
 from rebalancer.domain.plan import Plan, PlannedTrade, PlanningInput
+from rebalancer.domain.planning import build_plan
 from rebalancer.domain.settings import BandTarget, Strategy, UserSettings
-from rebalancer.domain.strategies import build_plan
 from rebalancer.domain.tax import LotBook, LotMethod, TaxLot, TaxSettings, net_tax, relief_order
 
 pytestmark = pytest.mark.unit
@@ -960,7 +960,7 @@ def test_trades_under_the_minimum_are_dropped_with_a_note() -> None:
 
 
 def test_a_solver_that_stops_early_falls_back_to_the_band_plan(monkeypatch: Any) -> None:
-    from rebalancer.domain import tax_aware
+    from rebalancer.domain.planning import tax_aware
 
     monkeypatch.setattr(tax_aware._Model, "lowest_is_optimal", lambda self: False)
     monkeypatch.setattr(tax_aware, "_solve", lambda model, scale: ([], "time limit reached"))

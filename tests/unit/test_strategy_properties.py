@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from rebalancer.domain.drift import DriftMethod, band_percent
 from rebalancer.domain.models import AssetInfo, Holding, Portfolio, Side, Target
 from rebalancer.domain.plan import Plan, PlanningInput
+from rebalancer.domain.planning import build_plan
 from rebalancer.domain.settings import BandTarget, Strategy, UserSettings
-from rebalancer.domain.strategies import build_plan
 from rebalancer.domain.tax import (
     LotBook,
     LotMethod,
@@ -572,7 +572,7 @@ def in_band_plan_exists(inp: PlanningInput, *, sells: bool) -> bool:
     """True when some whole-share plan within `NEIGHBOURHOOD` shares of each holding puts
     every group in its band within the rules: the tax rules' sell caps, the minimum
     trade, costs paid and the cash buffer kept (buys only, without `sells`)."""
-    from rebalancer.domain.sizing import sell_cap
+    from rebalancer.domain.planning.sizing import sell_cap
 
     costs = inp.settings.costs
     symbols = [t.symbol for t in inp.targets]

@@ -16,8 +16,8 @@ from rebalancer.domain.costs import CostModel
 from rebalancer.domain.errors import EmptyAccount, InvalidInput, PreconditionFailed
 from rebalancer.domain.models import Side
 from rebalancer.domain.plan import Plan, PlanningInput
+from rebalancer.domain.planning import build_plan
 from rebalancer.domain.settings import Strategy, UserSettings
-from rebalancer.domain.strategies import build_plan
 from rebalancer.domain.tax import TaxLot, TaxSettings
 from tests.unit.test_strategies import (
     ALL_STRATEGIES,

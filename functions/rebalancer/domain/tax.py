@@ -305,3 +305,64 @@ def _one_year_after(day: date) -> date:
         return day.replace(year=day.year + 1)
     except ValueError:  # 29 February
         return day.replace(year=day.year + 1, day=28)
+
+
+@dataclass(frozen=True)
+class SellCap:
+    """How many shares the tax rules let a sale relieve, and which rule stops it."""
+
+    qty: Decimal
+    rule: str | None = None
+    message: str = ""
+
+
+def sale_cap(
+    symbol: str,
+    lots: Sequence[TaxLot],
+    price_usd: Decimal,
+    held_qty: Decimal,
+    as_of: date,
+    settings: TaxSettings,
+    *,
+    bought_recently: bool,
+) -> SellCap:
+    """Shares that can be sold before a lot the tax rules forbid relieving.
+
+    Lots go in the broker's relief order, so a sale cannot skip a forbidden lot: the cap
+    is the quantity of the lots before the first one that would realize a short-term
+    gain (when avoided) or a loss within 30 days of a purchase (wash sale).
+
+    Args:
+        symbol: The symbol sold.
+        lots: Its lots, in the broker's relief order.
+        price_usd: The price it would sell at.
+        held_qty: Shares held.
+        as_of: The day of the sale.
+        settings: The user's tax settings.
+        bought_recently: Whether it was bought in the last 30 days.
+
+    Returns:
+        The shares a sale may relieve, and the rule and message when a rule stops it.
+    """
+    allowed = ZERO
+    for lot in lots:
+        if (
+            settings.avoid_short_term_gains
+            and price_usd > lot.cost_per_share_usd
+            and not lot.is_long_term(as_of)
+        ):
+            return SellCap(
+                allowed,
+                "avoid_short_term_gains",
+                f"not sold past the lot bought {lot.acquired_on} at ${lot.cost_per_share_usd}: "
+                "it would realize a short-term gain",
+            )
+        if bought_recently and price_usd < lot.cost_per_share_usd:
+            return SellCap(
+                allowed,
+                "wash_sale",
+                f"not sold past the lot bought {lot.acquired_on}: a loss within 30 days of "
+                f"buying {symbol} is a wash sale",
+            )
+        allowed += lot.qty
+    return SellCap(held_qty)

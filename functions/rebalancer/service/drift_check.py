@@ -9,7 +9,7 @@ from rebalancer.domain.drift import DriftReport, measure_drift
 from rebalancer.domain.execution import Leg, PlanStatus
 from rebalancer.domain.models import OrderResult
 from rebalancer.domain.plan import Plan
-from rebalancer.domain.strategies import build_plan
+from rebalancer.domain.planning import build_plan
 from rebalancer.service import records
 from rebalancer.service.context import Ports
 from rebalancer.service.executor import execute_plan

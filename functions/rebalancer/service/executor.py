@@ -53,8 +53,8 @@ from rebalancer.domain.execution import (
 )
 from rebalancer.domain.models import ZERO, OrderIntent, OrderResult, OrderType, Side, TimeInForce
 from rebalancer.domain.plan import Plan
+from rebalancer.domain.planning import build_plan
 from rebalancer.domain.settings import Strategy
-from rebalancer.domain.strategies import build_plan
 from rebalancer.service import records
 from rebalancer.service.context import Ports, linked_broker
 from rebalancer.service.legs import legs_from_plan, legs_from_record, legs_record

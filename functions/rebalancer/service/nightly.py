@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 from rebalancer.domain.drift import measure_drift
 from rebalancer.domain.plan import Plan
+from rebalancer.domain.planning import build_plan
 from rebalancer.domain.schedule import Decision, decide
-from rebalancer.domain.strategies import build_plan
 from rebalancer.service import records
 from rebalancer.service.context import Ports
 from rebalancer.service.executor import TASK_BUDGET_S, execute_plan

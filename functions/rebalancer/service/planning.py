@@ -7,8 +7,8 @@ from decimal import ROUND_CEILING, Decimal
 
 from rebalancer.domain.models import ZERO
 from rebalancer.domain.plan import Plan
+from rebalancer.domain.planning import build_plan
 from rebalancer.domain.settings import Strategy
-from rebalancer.domain.strategies import build_plan
 from rebalancer.service import records
 from rebalancer.service.context import Ports
 from rebalancer.service.market import (

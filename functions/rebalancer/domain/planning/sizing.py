@@ -9,7 +9,7 @@ quantities rounded as the broker accepts them, and dust dropped with its reason.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from rebalancer.domain.drift import DriftReport, measure_drift
@@ -17,53 +17,22 @@ from rebalancer.domain.models import ZERO, Holding, Portfolio, Side
 from rebalancer.domain.orders import round_qty
 from rebalancer.domain.plan import Plan, PlannedTrade, PlanningInput, PlanNote
 from rebalancer.domain.settings import Strategy
-from rebalancer.domain.tax import TaxLot, net_tax, realize, relieve
+from rebalancer.domain.tax import SellCap, net_tax, realize, relieve, sale_cap
 
 ONE_CENT = Decimal("0.01")
 
 
-@dataclass(frozen=True)
-class SellCap:
-    """How many shares the tax rules let a sale relieve, and which rule stops it."""
-
-    qty: Decimal
-    rule: str | None = None
-    message: str = ""
-
-
 def sell_cap(inp: PlanningInput, symbol: str) -> SellCap:
-    """Shares that can be sold before a lot the tax rules forbid relieving.
-
-    Lots go in the broker's relief order, so a sale cannot skip a forbidden lot: the cap
-    is the quantity of the lots before the first one that would realize a short-term
-    gain (when avoided) or a loss within 30 days of a purchase (wash sale).
-    """
-    price = inp.prices_usd[symbol]
-    tax = inp.settings.tax
-    recent_buy = inp.lots.bought_within(symbol, inp.as_of)
-    allowed = ZERO
-    lots: tuple[TaxLot, ...] = inp.lots.of(symbol)
-    for lot in lots:
-        if (
-            tax.avoid_short_term_gains
-            and price > lot.cost_per_share_usd
-            and not lot.is_long_term(inp.as_of)
-        ):
-            return SellCap(
-                allowed,
-                "avoid_short_term_gains",
-                f"not sold past the lot bought {lot.acquired_on} at ${lot.cost_per_share_usd}: "
-                "it would realize a short-term gain",
-            )
-        if recent_buy and price < lot.cost_per_share_usd:
-            return SellCap(
-                allowed,
-                "wash_sale",
-                f"not sold past the lot bought {lot.acquired_on}: a loss within 30 days of "
-                f"buying {symbol} is a wash sale",
-            )
-        allowed += lot.qty
-    return SellCap(inp.held_qty(symbol))
+    """Shares of `symbol` the tax rules let a sale relieve now (see `tax.sale_cap`)."""
+    return sale_cap(
+        symbol,
+        inp.lots.of(symbol),
+        inp.prices_usd[symbol],
+        inp.held_qty(symbol),
+        inp.as_of,
+        inp.settings.tax,
+        bought_recently=inp.lots.bought_within(symbol, inp.as_of),
+    )
 
 
 def finalize(

@@ -35,8 +35,8 @@ from typing import Any
 from rebalancer.domain.drift import band_percent
 from rebalancer.domain.models import ZERO
 from rebalancer.domain.plan import Plan, PlanningInput, PlanNote
+from rebalancer.domain.planning.sizing import finalize, sell_cap
 from rebalancer.domain.settings import Strategy
-from rebalancer.domain.sizing import finalize, sell_cap
 
 BAND_PENALTY = 10.0  # per dollar outside a band: far above any tax rate
 CASH_PENALTY = 100.0  # the buffer matters more than a band: below it, orders fail
