@@ -19,7 +19,7 @@ from rebalancer.adapters.in_memory import (
     InMemoryTaskQueue,
     PlainVault,
 )
-from rebalancer.domain.errors import BrokerRejected, RebalancerError
+from rebalancer.domain.errors import DuplicateOrderId, RebalancerError
 from rebalancer.domain.models import OrderIntent, OrderResult, Side
 from rebalancer.domain.risk import KillSwitch
 from rebalancer.service.context import Ports
@@ -61,7 +61,7 @@ class AuditedBroker(InMemoryBroker):
             raise self.fail_submit.pop(0)
         self.audit.append(Sent(self.account_number, intent, self.world["trading_off"]))
         if intent.client_order_id in self.placed:
-            raise BrokerRejected("client_order_id must be unique", status=422)
+            raise DuplicateOrderId("client_order_id must be unique", status=422)
         price = self.prices_usd[intent.symbol]
         self.orders.append(intent)
         order_id = f"{self.account_number}-{len(self.orders)}"

@@ -33,3 +33,14 @@ def test_a_pattern_mismatch_says_what_the_field_expects(
     with pytest.raises(InvalidInput) as refused:
         api.parse(model, data)
     assert str(refused.value).startswith(message), str(refused.value)
+
+
+def test_the_alpaca_adapter_names_the_refusals_the_engine_acts_on() -> None:
+    from rebalancer.adapters.alpaca_broker import broker_error
+    from rebalancer.domain.errors import BrokerRejected, BuyingPowerShort, DuplicateOrderId
+
+    short = broker_error(403, '{"code": 40310000, "message": "insufficient buying power"}')
+    duplicate = broker_error(422, '{"code": 40010001, "message": "client_order_id must be unique"}')
+    halted = broker_error(422, '{"code": 40010001, "message": "asset is halted"}')
+    assert isinstance(short, BuyingPowerShort) and isinstance(duplicate, DuplicateOrderId)
+    assert type(halted) is BrokerRejected

@@ -24,6 +24,8 @@ from rebalancer.domain.errors import (
     BrokerRateLimited,
     BrokerRejected,
     BrokerUnavailable,
+    BuyingPowerShort,
+    DuplicateOrderId,
 )
 from rebalancer.domain.models import ZERO, AssetInfo, OrderIntent, OrderResult, Side
 from rebalancer.domain.tax import Fill
@@ -348,4 +350,11 @@ def broker_error(status: int | None, body: str, retry_after_s: float | None = No
         )
     if status is None or status >= 500:
         return BrokerUnavailable(f"broker error {status}: {message}", status=status)
+    if code == INSUFFICIENT_FUNDS:
+        return BuyingPowerShort(message, status=status, broker_code=code)
+    if status == 422 and "client_order_id" in message:
+        return DuplicateOrderId(message, status=status, broker_code=code)
     return BrokerRejected(message, status=status, broker_code=code)
+
+
+INSUFFICIENT_FUNDS = 40310000  # Alpaca's code for insufficient buying power or quantity

@@ -16,7 +16,12 @@ from rebalancer.domain.allocation_rules import (
     check_allocation,
     check_document_count,
 )
-from rebalancer.domain.errors import BrokerAuthFailed, BrokerError, BrokerRejected
+from rebalancer.domain.errors import (
+    BrokerAuthFailed,
+    BrokerError,
+    BuyingPowerShort,
+    DuplicateOrderId,
+)
 from rebalancer.domain.execution import PlanStatus
 from rebalancer.domain.limits import admit
 from rebalancer.domain.models import ZERO, AssetInfo, OrderIntent, OrderResult, Side, Target
@@ -313,14 +318,14 @@ class InMemoryBroker:
         if self.fail_submit:
             raise self.fail_submit.pop(0)
         if intent.client_order_id in self.placed:  # as Alpaca: before funds
-            raise BrokerRejected("client_order_id must be unique", status=422, broker_code=40010001)
+            raise DuplicateOrderId("client_order_id must be unique", status=422)
         price = self.prices_usd[intent.symbol]
         qty = intent.qty if intent.qty is not None else (intent.notional_usd or ZERO) / price
         held = self.qty.get(intent.symbol, ZERO)
         if intent.side is Side.BUY and qty * price > self.cash_usd - self.open_buys_usd:
-            raise BrokerRejected("insufficient buying power", status=403, broker_code=40310000)
+            raise BuyingPowerShort("insufficient buying power", status=403)
         if intent.side is Side.SELL and qty > held - self.open_sells.get(intent.symbol, ZERO):
-            raise BrokerRejected("insufficient qty available", status=403, broker_code=40310000)
+            raise BuyingPowerShort("insufficient qty available", status=403)
         sign = 1 if intent.side is Side.BUY else -1
         self.qty[intent.symbol] = held + sign * qty
         self.cash_usd -= sign * qty * price

@@ -17,6 +17,8 @@ RebalancerError
 ├── TooManyAttempts         resource-exhausted   (a per-user abuse limit)
 └── BrokerError
     ├── BrokerRejected      failed-precondition  (a 4xx answer to a valid request)
+    │   ├── BuyingPowerShort  (the broker: insufficient buying power or shares)
+    │   └── DuplicateOrderId  (the broker already has an order with that client id)
     ├── BrokerAuthFailed    failed-precondition  (linked credentials no longer valid)
     ├── BrokerRateLimited   resource-exhausted
     └── BrokerUnavailable   unavailable          (5xx, timeouts, connection errors)
@@ -135,6 +137,14 @@ class BrokerRejected(BrokerError):
     """The broker answered a 4xx to a well-formed request (e.g. insufficient buying power)."""
 
     code = "failed-precondition"
+
+
+class BuyingPowerShort(BrokerRejected):
+    """The broker refused an order for want of buying power (or of shares to sell)."""
+
+
+class DuplicateOrderId(BrokerRejected):
+    """The broker already holds an order with this client order id (it was placed)."""
 
 
 class BrokerAuthFailed(BrokerError):

@@ -34,7 +34,9 @@ from rebalancer.domain.errors import (
     BrokerError,
     BrokerRateLimited,
     BrokerUnavailable,
+    BuyingPowerShort,
     ConcurrentExecution,
+    DuplicateOrderId,
     PreconditionFailed,
 )
 from rebalancer.domain.execution import (
@@ -74,7 +76,6 @@ QUEUE_DELAY = timedelta(minutes=5)
 CALLABLE_BUDGET_S = 50.0
 TASK_BUDGET_S = 1500.0
 TASK_FUNCTION = "executePlanTask"  # a queue id: letters, digits and hyphens only
-INSUFFICIENT = 40310000
 REPLAN_INDEX_STEP = 100  # a re-planned plan's legs get fresh indexes, so fresh order ids
 
 
@@ -187,12 +188,12 @@ class _Run:
                     return replace(leg, status=LegStatus.FAILED, error=error.message)
                 self.pause(backoff_seconds(attempt, error.retry_after_s))
             except BrokerError as error:
-                if error.status == 422 and "client_order_id" in error.message:
+                if isinstance(error, DuplicateOrderId):
                     found = self.retrying(lambda: self.broker.find_order(leg.client_order_id))
                     if found is not None:
                         return _with_order(leg, found)
                 # Insufficient buying power skips the leg; any other refusal fails it.
-                skipped = error.broker_code == INSUFFICIENT
+                skipped = isinstance(error, BuyingPowerShort)
                 status = LegStatus.SKIPPED if skipped else LegStatus.FAILED
                 return replace(leg, status=status, error=error.message)
 

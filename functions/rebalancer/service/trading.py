@@ -9,7 +9,7 @@ from typing import Any
 
 from rebalancer.domain.errors import (
     BrokerError,
-    BrokerRejected,
+    DuplicateOrderId,
     InsufficientFunds,
     InvalidInput,
     TradingDisabled,
@@ -204,9 +204,8 @@ def _send(intent: OrderIntent, broker: Broker) -> OrderResult:
     """Place the order; a duplicate client order id (422) answers with the order placed."""
     try:
         return broker.submit_order(intent)
-    except BrokerRejected as error:
-        duplicate = error.status == 422 and "client_order_id" in error.message
-        if not duplicate or not intent.client_order_id:
+    except DuplicateOrderId:
+        if not intent.client_order_id:
             raise
         found = broker.find_order(intent.client_order_id)
         if found is None:
