@@ -5,7 +5,6 @@ Each test asserts both the broker's own order list and the plan's history docume
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import Counter
@@ -212,26 +211,20 @@ def test_not_enough_cash_for_all_buys_scales_the_basket(proposed: Any, db: Any) 
     assert_each_leg_placed_once(client, plan_doc(client, db, plan_id))
 
 
-def tasks_added(function: str) -> float:
-    """Tasks added to a function's queue in the emulator's last five minutes (per minute)."""
-    status, stats = request("GET", f"http://{os.environ['CLOUD_TASKS_EMULATOR_HOST']}/queueStats")
-    assert status == 200, stats
-    return float(next(v for k, v in stats.items() if k.endswith(function))["tasksAdded"])
-
-
 def test_market_closed_queues_the_plan_and_the_task_runs_it_at_the_open(
     proposed: Any, db: Any, market: Any, stack: Any
 ) -> None:
     client, plan_id = proposed
     market.control("POST", "/_paper/clock", {"market": "closed"})
-    added_before = tasks_added("executePlanTask")
     queued = client.ok("execute_plan", {"plan_id": plan_id})
     assert queued["status"] == "queued" and broker_orders(client) == []
     queued_until = datetime.fromisoformat(queued["queued_until"].replace("Z", "+00:00"))
     assert queued_until > market.now()  # after the next open
-    # The emulator delivers a task at once (it ignores the schedule time), so the task may
-    # already be gone from the queue: count the tasks added instead.
-    assert tasks_added("executePlanTask") > added_before
+    # The task for the open is named in the plan. (The emulator delivers a task at once
+    # and its queue statistics are rolling averages, so they cannot be counted on.)
+    assert plan_doc(client, db, plan_id)["queued_task"] == (
+        f"plan-{plan_id}-{queued_until:%Y%m%d%H%M}"
+    )
     market.control("POST", "/_paper/clock", {"market": "open"})
     # Cloud Tasks delivers at the scheduled time; deliver it now, twice, as a retry would.
     # The emulator may be delivering its own copy right now: then one delivery answers

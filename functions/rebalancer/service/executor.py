@@ -528,8 +528,10 @@ def _replan(run: _Run, record: Mapping[str, Any]) -> Plan:
 def _queue(run: _Run, record: dict[str, Any], next_open: Any) -> ExecutionResult:
     """Market closed: no orders; queue the plan and schedule its run after the open."""
     run_at = next_open + QUEUE_DELAY
-    _enqueue(run, f"plan-{run.plan_id}-{run_at:%Y%m%d%H%M}", run_at)
-    run.save({"status": PlanStatus.QUEUED.value, "queued_until": run_at}, release=True)
+    task_id = f"plan-{run.plan_id}-{run_at:%Y%m%d%H%M}"
+    _enqueue(run, task_id, run_at)
+    changes = {"status": PlanStatus.QUEUED.value, "queued_until": run_at, "queued_task": task_id}
+    run.save(changes, release=True)
     stored = run.ports.store.get_history(run.uid, run.plan_id) or record
     return ExecutionResult(run.plan_id, PlanStatus.QUEUED, tuple(run.legs.values()), stored)
 
