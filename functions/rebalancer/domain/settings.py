@@ -184,7 +184,7 @@ def settings_from_document(data: Mapping[str, object]) -> UserSettings:
             weekday=_int(data.get("calendar_weekday"), d.schedule.weekday, 0, 6),
             day=_int(data.get("calendar_day"), d.schedule.day, 1, 31),
             month=_int(data.get("calendar_month"), d.schedule.month, 1, 12),
-            cooldown_days=_int(data.get("cooldown_days"), d.schedule.cooldown_days, 0, 366),
+            cooldown_days=_int(data.get("cooldown_days"), d.schedule.cooldown_days, 0, 365),
         ),
         rebalancing_enabled=data.get("rebalancing_enabled") is True,
         paused=data.get("paused") is True,
