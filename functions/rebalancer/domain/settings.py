@@ -11,7 +11,7 @@ from enum import StrEnum
 from rebalancer.domain.allocation_rules import MIN_PERCENT, MIN_USD
 from rebalancer.domain.costs import CostModel
 from rebalancer.domain.drift import DriftMethod, DriftSettings
-from rebalancer.domain.models import HUNDRED, ZERO
+from rebalancer.domain.models import HUNDRED, ZERO, OrderType
 from rebalancer.domain.progress import Goal
 from rebalancer.domain.schedule import Frequency, ScheduleSettings, Trigger
 from rebalancer.domain.tax import LotMethod, TaxSettings
@@ -26,6 +26,13 @@ class Strategy(StrEnum):
     CASH_FLOW = "cash_flow"
     TAX_AWARE = "tax_aware"
     AUTO = "auto"
+
+
+class UnfilledOrders(StrEnum):
+    """What happens to orders still open when a plan's fill window ends."""
+
+    CANCEL = "cancel"
+    KEEP = "keep"
 
 
 class BandTarget(StrEnum):
@@ -44,11 +51,11 @@ class ExecutionSettings:
     of the window, 4 attempts at a broker request that got a 429 or a 5xx.
     """
 
-    order_type: str = "market"
+    order_type: OrderType = OrderType.MARKET
     limit_buffer_bps: Decimal = Decimal(10)
     fill_wait_s: float = 20.0
     poll_s: float = 0.5
-    unfilled_orders: str = "cancel"
+    unfilled_orders: UnfilledOrders = UnfilledOrders.CANCEL
     max_attempts: int = 4
 
 
@@ -169,12 +176,14 @@ def settings_from_document(data: Mapping[str, object]) -> UserSettings:
             tax_limit_usd=None if limit is None else _setting(data, "tax_limit_usd", Decimal(0)),
         ),
         execution=ExecutionSettings(
-            order_type="limit" if data.get("order_type") == "limit" else "market",
+            order_type=OrderType(_choice(data.get("order_type"), OrderType, OrderType.MARKET)),
             limit_buffer_bps=_setting(data, "limit_buffer_bps", d.execution.limit_buffer_bps),
             fill_wait_s=float(
                 stored_decimal(data.get("fill_wait_seconds"), Decimal(str(d.execution.fill_wait_s)))
             ),
-            unfilled_orders="keep" if data.get("unfilled_orders") == "keep" else "cancel",
+            unfilled_orders=UnfilledOrders(
+                _choice(data.get("unfilled_orders"), UnfilledOrders, UnfilledOrders.CANCEL)
+            ),
         ),
         schedule=ScheduleSettings(
             trigger=Trigger(_choice(data.get("trigger"), Trigger, d.schedule.trigger)),
@@ -280,10 +289,10 @@ def settings_to_document(settings: UserSettings) -> dict[str, object]:
         "short_term_tax_rate": float(tax.short_term_rate),
         "long_term_tax_rate": float(tax.long_term_rate),
         "tax_limit_usd": None if tax.tax_limit_usd is None else float(tax.tax_limit_usd),
-        "order_type": settings.execution.order_type,
+        "order_type": settings.execution.order_type.value,
         "limit_buffer_bps": float(settings.execution.limit_buffer_bps),
         "fill_wait_seconds": settings.execution.fill_wait_s,
-        "unfilled_orders": settings.execution.unfilled_orders,
+        "unfilled_orders": settings.execution.unfilled_orders.value,
         "rebalancing_enabled": settings.rebalancing_enabled,
         "paused": settings.paused,
         "auto_execute": settings.auto_execute,

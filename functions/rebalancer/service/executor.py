@@ -56,7 +56,7 @@ from rebalancer.domain.execution import (
 from rebalancer.domain.models import ZERO, OrderIntent, OrderResult, OrderType, Side, TimeInForce
 from rebalancer.domain.plan import Plan
 from rebalancer.domain.planning import build_plan
-from rebalancer.domain.settings import Strategy
+from rebalancer.domain.settings import Strategy, UnfilledOrders
 from rebalancer.service import records
 from rebalancer.service.context import Ports, linked_broker
 from rebalancer.service.legs import legs_from_plan, legs_from_record, legs_record
@@ -200,9 +200,8 @@ class _Run:
     def intent(self, leg: Leg) -> OrderIntent:
         """The order a leg sends, with the order type and time in force the rules give."""
         limit = None
-        order_type = OrderType.MARKET
-        if self.settings.order_type == "limit":
-            order_type = OrderType.LIMIT
+        order_type = self.settings.order_type
+        if order_type is OrderType.LIMIT:
             limit = limit_price(leg.price_usd, leg.side, self.settings.limit_buffer_bps)
         return OrderIntent(
             symbol=leg.symbol,
@@ -313,7 +312,7 @@ class _Run:
 
     def close_open(self) -> None:
         """At the end of the window: cancel what is still open, or leave it working."""
-        if self.settings.unfilled_orders != "cancel":
+        if self.settings.unfilled_orders is not UnfilledOrders.CANCEL:
             return
         for leg in self.open_legs():
             if leg.order_id:
