@@ -9,13 +9,12 @@ from rebalancer.domain.drift import DriftReport, measure_drift
 from rebalancer.domain.execution import Leg, PlanStatus
 from rebalancer.domain.models import OrderResult
 from rebalancer.domain.plan import Plan
-from rebalancer.domain.planning import build_plan
 from rebalancer.service import records
 from rebalancer.service.context import Ports
+from rebalancer.service.drafts import draft_plan
 from rebalancer.service.executor import execute_plan
 from rebalancer.service.market import (
     goal_status,
-    planning_input,
     read_market,
     read_user,
     require_value,
@@ -62,14 +61,9 @@ def check_drift(uid: str, ports: Ports, *, dry_run: bool) -> DriftCheckResult:
         ports.store.record_check(uid, drift_log_id, log, None, None)
         return DriftCheckResult(report, None, (), dry_run, drift_log_id, None, message, progress)
 
-    inp = planning_input(user, market, trading_day(now))
-    plan = build_plan(inp)
-    plan_id = ports.store.new_id()
-    account = records.account_ref(market.account_number, user.paper)
-    history = {
-        **records.proposed(plan, now, "Drift trigger", account=account),
-        "drift_log_id": drift_log_id,
-    }
+    draft = draft_plan(user, market, trading_day(now), now, "Drift trigger")
+    plan, plan_id = draft.plan, ports.store.new_id()
+    history = {**draft.record, "drift_log_id": drift_log_id}
     log = {**records.drift_log(report, now, dry_run, plan_id), "goal_progress": progress}
     ports.store.record_check(uid, drift_log_id, log, plan_id, history)
     if not plan.trades:

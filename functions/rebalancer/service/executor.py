@@ -55,12 +55,12 @@ from rebalancer.domain.execution import (
 )
 from rebalancer.domain.models import ZERO, OrderIntent, OrderResult, OrderType, Side, TimeInForce
 from rebalancer.domain.plan import Plan
-from rebalancer.domain.planning import build_plan
 from rebalancer.domain.settings import Strategy, UnfilledOrders
 from rebalancer.service import records
 from rebalancer.service.context import Ports, linked_broker
+from rebalancer.service.drafts import draft_plan
 from rebalancer.service.legs import legs_from_plan, legs_from_record, legs_record
-from rebalancer.service.market import planning_input, read_market, read_user, trading_day
+from rebalancer.service.market import read_market, read_user, trading_day
 from rebalancer.service.ports import Broker, BrokerLink
 from rebalancer.service.records import dec
 from rebalancer.service.trading import kill_switch_refusal
@@ -514,14 +514,17 @@ def _replan(run: _Run, record: Mapping[str, Any]) -> Plan:
     """The same strategy and cash flows, planned from the account as it is now."""
     user = read_user(run.uid, run.ports)
     market = read_market(run.broker, user.targets)
-    inp = planning_input(
+    now = run.ports.clock.now()
+    return draft_plan(
         user,
         market,
-        trading_day(run.ports.clock.now()),
+        trading_day(now),
+        now,
+        str(record.get("reason") or "Manual"),
+        Strategy(str(record.get("strategy") or Strategy.AUTO.value)),
         Decimal(str(record.get("cash_to_invest") or 0)),
         Decimal(str(record.get("cash_to_raise") or 0)),
-    )
-    return build_plan(inp, Strategy(str(record.get("strategy") or Strategy.AUTO.value)))
+    ).plan
 
 
 def _queue(run: _Run, record: dict[str, Any], next_open: Any) -> ExecutionResult:

@@ -20,14 +20,13 @@ from zoneinfo import ZoneInfo
 
 from rebalancer.domain.drift import measure_drift
 from rebalancer.domain.plan import Plan
-from rebalancer.domain.planning import build_plan
 from rebalancer.domain.schedule import Decision, decide
 from rebalancer.service import records
 from rebalancer.service.context import Ports
+from rebalancer.service.drafts import draft_plan
 from rebalancer.service.executor import TASK_BUDGET_S, execute_plan
 from rebalancer.service.market import (
     goal_status,
-    planning_input,
     read_market,
     read_user,
     require_value,
@@ -163,16 +162,9 @@ def rebalance_user(uid: str, night: date, ports: Ports, timezone: str) -> NightR
     plan_id = f"nightly{night:%Y%m%d}"
     existing = ports.store.get_history(uid, plan_id)
     if existing is None:
-        plan = build_plan(planning_input(user, market, night))
-        history = {
-            **records.proposed(
-                plan,
-                now,
-                decision.reason,
-                account=records.account_ref(market.account_number, user.paper),
-            ),
-            "drift_log_id": f"nightly-{night:%Y%m%d}",
-        }
+        draft = draft_plan(user, market, night, now, decision.reason)
+        plan = draft.plan
+        history = {**draft.record, "drift_log_id": f"nightly-{night:%Y%m%d}"}
         log["plan_id"] = plan_id
         writes[f"users/{uid}/rebalanceHistory/{plan_id}"] = history
         writes[f"userSettings/{uid}"] = {"last_auto_run_on": night.isoformat(), "updated_at": now}

@@ -7,16 +7,10 @@ from decimal import ROUND_CEILING, Decimal
 
 from rebalancer.domain.models import ZERO
 from rebalancer.domain.plan import Plan
-from rebalancer.domain.planning import build_plan
 from rebalancer.domain.settings import Strategy
-from rebalancer.service import records
 from rebalancer.service.context import Ports
-from rebalancer.service.market import (
-    planning_input,
-    read_market,
-    read_user,
-    trading_day,
-)
+from rebalancer.service.drafts import draft_plan
+from rebalancer.service.market import read_market, read_user, trading_day
 
 CENT = Decimal("0.01")
 
@@ -53,13 +47,18 @@ def propose_plan(
         # everything, even when the account is worth a fraction of a cent less.
         cash_to_raise_usd = value
     now = ports.clock.now()
-    inp = planning_input(user, market, trading_day(now), cash_to_invest_usd, cash_to_raise_usd)
-    plan = build_plan(inp, strategy)
-    plan_id = ports.store.new_id()
     reason = "Cash flow" if cash_to_invest_usd or cash_to_raise_usd else "Manual"
-    account = records.account_ref(market.account_number, user.paper)
-    record = records.proposed(
-        plan, now, reason, cash_to_invest_usd, cash_to_raise_usd, account=account
+    draft = draft_plan(
+        user,
+        market,
+        trading_day(now),
+        now,
+        reason,
+        strategy,
+        cash_to_invest_usd,
+        cash_to_raise_usd,
     )
+    plan, record = draft.plan, draft.record
+    plan_id = ports.store.new_id()
     ports.store.add_history(uid, plan_id, record)
     return Proposal(plan_id, plan)
