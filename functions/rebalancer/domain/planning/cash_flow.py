@@ -11,8 +11,7 @@ from decimal import Decimal
 from rebalancer.domain.drift import DriftMethod
 from rebalancer.domain.models import HUNDRED, ZERO
 from rebalancer.domain.plan import Plan, PlanningInput, PlanNote
-from rebalancer.domain.planning.groups import Values, expand, reason, untargeted
-from rebalancer.domain.planning.sizing import finalize
+from rebalancer.domain.planning.groups import Values, expand, plan_by, untargeted
 from rebalancer.domain.settings import Strategy
 
 
@@ -25,10 +24,7 @@ def plan_cash_flow(inp: PlanningInput) -> Plan:
     Returns:
         The plan, sized by `sizing.finalize`.
     """
-    notes: list[PlanNote] = []
-    desired = _cash_flow(inp, notes)
-    reasons = {symbol: reason(inp, Strategy.CASH_FLOW) for symbol in desired}
-    return finalize(inp, desired, Strategy.CASH_FLOW, reasons, notes)
+    return plan_by(inp, Strategy.CASH_FLOW, _cash_flow)
 
 
 def _cash_flow(inp: PlanningInput, notes: list[PlanNote]) -> Values:

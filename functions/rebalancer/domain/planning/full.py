@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from rebalancer.domain.models import ZERO
 from rebalancer.domain.plan import Plan, PlanningInput, PlanNote
-from rebalancer.domain.planning.groups import Values, reason, spread_group, untargeted
-from rebalancer.domain.planning.sizing import finalize
+from rebalancer.domain.planning.groups import Values, plan_by, spread_group, untargeted
 from rebalancer.domain.settings import Strategy
 
 
@@ -18,10 +17,7 @@ def plan_full(inp: PlanningInput) -> Plan:
     Returns:
         The plan, sized by `sizing.finalize`.
     """
-    notes: list[PlanNote] = []
-    desired = _full(inp, notes)
-    reasons = {symbol: reason(inp, Strategy.FULL) for symbol in desired}
-    return finalize(inp, desired, Strategy.FULL, reasons, notes)
+    return plan_by(inp, Strategy.FULL, _full)
 
 
 def _full(inp: PlanningInput, notes: list[PlanNote]) -> Values:

@@ -5,10 +5,12 @@ A group is a target with its substitutes; its desired value is split over its sy
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from rebalancer.domain.models import ZERO, Target
-from rebalancer.domain.plan import PlanningInput
+from rebalancer.domain.plan import Plan, PlanningInput, PlanNote
+from rebalancer.domain.planning.sizing import finalize
 from rebalancer.domain.settings import Strategy
 from rebalancer.domain.tax import realize
 
@@ -80,3 +82,24 @@ def reason(inp: PlanningInput, strategy: Strategy) -> str:
         Strategy.THRESHOLD: "Outside its band: back to target",
         Strategy.BAND: "Outside its band: back inside",
     }.get(strategy, "Rebalance")
+
+
+def plan_by(
+    inp: PlanningInput,
+    strategy: Strategy,
+    decide: Callable[[PlanningInput, list[PlanNote]], Values],
+) -> Plan:
+    """A plan from a strategy's desired values, each trade with the strategy's reason.
+
+    Args:
+        inp: Holdings with lots, cash, prices, targets and settings.
+        strategy: The strategy (for the plan and the reasons).
+        decide: The strategy's desired post-trade values (it may add notes).
+
+    Returns:
+        The plan, sized by `sizing.finalize`.
+    """
+    notes: list[PlanNote] = []
+    desired = decide(inp, notes)
+    reasons = {symbol: reason(inp, strategy) for symbol in desired}
+    return finalize(inp, desired, strategy, reasons, notes)
