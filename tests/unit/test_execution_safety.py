@@ -134,6 +134,7 @@ def test_a_plan_for_another_account_is_refused_after_a_relink() -> None:
         execute_plan(UID, plan_id, ports)
     assert second.orders == [] and first.orders == []
     assert store.history[UID][plan_id]["status"] == "failed"
+    assert "lease_lost" not in store.history[UID][plan_id]  # it ended, it lost nothing
     assert UID not in store.leases  # nothing left live
 
 

@@ -115,6 +115,7 @@ class _Run:
         self.costs = user_settings.costs
         self.legs: dict[int, Leg] = {}
         self.windows: dict[str, datetime] = {}
+        self.released = False  # the run recorded its end and let the lease go
 
     def save(self, changes: dict[str, Any] | None = None, *, release: bool = False) -> None:
         """Record the legs (and `changes`) while holding the lease: fenced and renewed.
@@ -128,6 +129,7 @@ class _Run:
             self.uid, self.plan_id, self.executor, body, now, LEASE_S, release=release
         )
         self.renewed = now
+        self.released = release
 
     def keep_lease(self) -> None:
         """Renew the lease when it is due, and stop when the budget is spent."""
@@ -393,6 +395,8 @@ def execute_plan(
         _note_lost_lease(run, lost)
         raise
     except BaseException:
+        if run.released:
+            raise  # the run ended and recorded why (e.g. a plan for another account)
         # Keep what is known; the watch task resumes from the record.
         try:
             run.save()
