@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -223,7 +223,7 @@ def test_market_closed_queues_the_plan_and_the_task_runs_it_at_the_open(
     # The task for the open is named in the plan. (The emulator delivers a task at once
     # and its queue statistics are rolling averages, so they cannot be counted on.)
     assert plan_doc(client, db, plan_id)["queued_task"] == (
-        f"plan-{plan_id}-{queued_until:%Y%m%d%H%M}"
+        f"plan-{plan_id}-{queued_until.astimezone(UTC):%Y%m%d%H%M}"
     )
     market.control("POST", "/_paper/clock", {"market": "open"})
     # Cloud Tasks delivers at the scheduled time; deliver it now, twice, as a retry would.

@@ -304,3 +304,18 @@ def test_buys_fit_the_buying_power_that_open_orders_leave() -> None:
         D(0),
     )
     assert 0 < spent <= 1000
+
+
+def test_a_plan_queued_while_closed_is_never_executing_for_a_moment() -> None:
+    ports, store, broker = make("1000", SPY="100", QQQ="50", TLT="100", GLD="40")
+    broker.market_open = False
+    plan_id = propose_plan(UID, ports).plan_id
+
+    def no_lease(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a closed market needs no execution lease")
+
+    store.start_execution = no_lease  # type: ignore[method-assign]
+    assert execute_plan(UID, plan_id, ports).status is PlanStatus.QUEUED
+    assert run_plan_task(UID, plan_id, ports) is not None  # the task, delivered early
+    assert store.history[UID][plan_id]["status"] == "queued" and broker.orders == []
+    assert store.leases[UID] == {"plan_id": plan_id, "holder": None, "expires_at": None}

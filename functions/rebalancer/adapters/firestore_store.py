@@ -259,6 +259,45 @@ class FirestoreStore:
 
         save(self.client.transaction())
 
+    def queue_plan(
+        self, uid: str, plan_id: str, now: datetime, changes: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Queue a proposed plan for the open in one transaction."""
+        from google.cloud import firestore
+
+        history = self._user(uid).collection("rebalanceHistory")
+        plan_ref = history.document(plan_id)
+        lease_ref = self._lease(uid)
+
+        @firestore.transactional
+        def queue(transaction: Transaction) -> dict[str, Any]:
+            plan = plan_ref.get(transaction=transaction)
+            lease = lease_ref.get(transaction=transaction)
+            lease_doc = lease.to_dict() if lease.exists else None
+            live_id = (lease_doc or {}).get("plan_id")
+            live = None
+            if live_id and live_id != plan_id:
+                live = history.document(str(live_id)).get(transaction=transaction).to_dict()
+
+            def write(writes: LeaseWrites) -> None:
+                transaction.set(plan_ref, writes.plan, merge=True)
+                transaction.set(lease_ref, writes.lease)
+                if writes.superseded is not None:
+                    transaction.set(history.document(str(live_id)), writes.superseded, merge=True)
+
+            return leases.begin_queue(
+                plan.to_dict() if plan.exists else None,
+                lease_doc,
+                live,
+                plan_id,
+                now,
+                changes,
+                write,
+            )
+
+        result: dict[str, Any] = queue(self.client.transaction())
+        return result
+
     def cancel_unsent(self, uid: str, plan_id: str, now: datetime) -> dict[str, Any] | None:
         """Cancel a plan none of whose orders was sent, in one transaction."""
         from google.cloud import firestore

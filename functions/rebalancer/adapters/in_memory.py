@@ -174,6 +174,23 @@ class InMemoryStore:
         else:
             self.leases[uid] = {"plan_id": plan_id, "holder": executor, "expires_at": until}
 
+    def queue_plan(
+        self, uid: str, plan_id: str, now: datetime, changes: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Queue a proposed plan for the open (one step, as a transaction)."""
+        plans = self.history.setdefault(uid, {})
+        lease = self.leases.get(uid)
+        live_id = (lease or {}).get("plan_id")
+        live = plans.get(str(live_id)) if live_id and live_id != plan_id else None
+
+        def write(writes: LeaseWrites) -> None:
+            plans[plan_id] = {**plans[plan_id], **writes.plan}
+            self.leases[uid] = writes.lease
+            if writes.superseded is not None:
+                plans[str(live_id)] = {**plans[str(live_id)], **writes.superseded}
+
+        return leases.begin_queue(plans.get(plan_id), lease, live, plan_id, now, changes, write)
+
     def cancel_unsent(self, uid: str, plan_id: str, now: datetime) -> dict[str, Any] | None:
         """Cancel a plan none of whose orders was sent (one step, as a transaction)."""
         plan = self.history.get(uid, {}).get(plan_id)

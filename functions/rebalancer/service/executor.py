@@ -25,7 +25,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
@@ -368,7 +368,7 @@ def execute_plan(
         NoBrokerLinked: The user has no broker.
         PreconditionFailed: The plan was made for another account than the linked one.
     """
-    waiting = _still_waiting_for_the_open(uid, plan_id, ports)
+    waiting = _while_closed(uid, plan_id, ports)
     if waiting is not None:
         return waiting
     executor = new_executor_id()
@@ -405,19 +405,31 @@ def execute_plan(
         raise
 
 
-def _still_waiting_for_the_open(uid: str, plan_id: str, ports: Ports) -> ExecutionResult | None:
-    """A queued plan while the market is still closed, untouched; None otherwise.
+def _while_closed(uid: str, plan_id: str, ports: Ports) -> ExecutionResult | None:
+    """A plan not yet started while the market is closed; None when it should run now.
 
-    A task delivered early (or again) must not make a queued plan `executing` for a
-    moment: a user's check in that moment would be refused for no reason.
+    A queued plan is left untouched (a task delivered early or again); a proposed one is
+    queued for the open in one transaction. Neither is `executing` for a moment: a
+    user's check at that moment would be refused for no reason.
     """
     record = ports.store.get_history(uid, plan_id)
-    if record is None or record.get("status") != PlanStatus.QUEUED.value:
+    waiting = {PlanStatus.QUEUED.value, PlanStatus.PROPOSED.value}
+    if record is None or record.get("status") not in waiting:
         return None
     legs = legs_from_record(record) or legs_from_plan(record, plan_id)
-    if all(leg.crypto for leg in legs) or linked_broker(uid, ports)[0].get_clock().is_open:
+    if not legs or all(leg.crypto for leg in legs):
         return None
-    return ExecutionResult(plan_id, PlanStatus.QUEUED, legs, record)
+    clock = linked_broker(uid, ports)[0].get_clock()
+    if clock.is_open:
+        return None
+    if record.get("status") == PlanStatus.QUEUED.value:
+        return ExecutionResult(plan_id, PlanStatus.QUEUED, legs, record)
+    run_at = clock.next_open + QUEUE_DELAY
+    task_id = f"plan-{plan_id}-{run_at.astimezone(UTC):%Y%m%d%H%M}"
+    ports.tasks.enqueue(TASK_FUNCTION, {"uid": uid, "plan_id": plan_id}, task_id, run_at)
+    changes = {"queued_until": run_at, "queued_task": task_id, "legs": legs_record(legs)}
+    stored = ports.store.queue_plan(uid, plan_id, ports.clock.now(), changes)
+    return ExecutionResult(plan_id, PlanStatus(str(stored.get("status"))), legs, stored)
 
 
 def _drive(run: _Run, record: dict[str, Any], link: BrokerLink) -> ExecutionResult:
@@ -534,7 +546,7 @@ def _replan(run: _Run, record: Mapping[str, Any]) -> Plan:
 def _queue(run: _Run, record: dict[str, Any], next_open: Any) -> ExecutionResult:
     """Market closed: no orders; queue the plan and schedule its run after the open."""
     run_at = next_open + QUEUE_DELAY
-    task_id = f"plan-{run.plan_id}-{run_at:%Y%m%d%H%M}"
+    task_id = f"plan-{run.plan_id}-{run_at.astimezone(UTC):%Y%m%d%H%M}"
     _enqueue(run, task_id, run_at)
     changes = {"status": PlanStatus.QUEUED.value, "queued_until": run_at, "queued_task": task_id}
     run.save(changes, release=True)

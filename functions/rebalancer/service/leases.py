@@ -86,6 +86,37 @@ def begin_execution(
     return {**plan, **changes}
 
 
+def begin_queue(
+    plan: Doc | None,
+    lease: Doc | None,
+    live: Doc | None,
+    plan_id: str,
+    now: datetime,
+    changes: Mapping[str, Any],
+    write: Callable[[LeaseWrites], object],
+) -> dict[str, Any]:
+    """Queue a proposed plan for the open, under the same one-live-plan rule as a run.
+
+    The plan goes straight from `proposed` to `queued`, never `executing` for a moment
+    (a check at that moment would be refused), and becomes the account's live plan.
+
+    Returns:
+        The plan as stored (untouched unless it was proposed).
+
+    Raises:
+        NotFound: No such plan.
+        ConcurrentExecution: Another plan of the account is executing.
+    """
+    status = _runnable_status(plan, plan_id)
+    if plan is None or status is not PlanStatus.PROPOSED:
+        return dict(plan or {})
+    superseded = _check_live(lease, live, plan_id, "", now)
+    queued = {**changes, "status": PlanStatus.QUEUED.value, "updated_at": now}
+    pointer = {"plan_id": plan_id, "holder": None, "expires_at": None}
+    write(LeaseWrites(queued, pointer, superseded))
+    return {**plan, **queued}
+
+
 def cancel_unsent(
     plan: Doc | None, lease: Doc | None, plan_id: str, now: datetime
 ) -> tuple[dict[str, Any], bool] | None:

@@ -245,6 +245,16 @@ class Store(Protocol):
             ConcurrentExecution: The lease was lost to another executor.
         """
 
+    def queue_plan(
+        self, uid: str, plan_id: str, now: datetime, changes: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Queue a proposed plan for the open in one transaction (`leases.begin_queue`).
+
+        Raises:
+            NotFound: No such plan for this user.
+            ConcurrentExecution: Another plan of the account is executing.
+        """
+
     def cancel_unsent(self, uid: str, plan_id: str, now: datetime) -> dict[str, Any] | None:
         """Cancel a plan none of whose orders was sent, in one transaction.
 
