@@ -126,7 +126,9 @@ def test_a_slow_broker_is_waited_for(proposed: Any, db: Any) -> None:
 
 def test_two_execute_plan_calls_at_once_one_is_aborted(proposed: Any, db: Any) -> None:
     client, plan_id = proposed
-    fault(client, route="GET /v2/clock", kind="slow", delay_ms=2000)
+    # The first clock read (before the lease: is the market open?) is quick; the second,
+    # made holding the lease, is slow, so the other call finds the lease held.
+    fault(client, route="GET /v2/clock", kind="slow", delay_ms=2000, skip=1)
     answers: list[tuple[int, Any]] = []
 
     def call() -> None:
