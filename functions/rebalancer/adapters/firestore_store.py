@@ -21,7 +21,7 @@ from rebalancer.domain.models import Target
 from rebalancer.domain.risk import KillSwitch
 from rebalancer.domain.settings import UserSettings, settings_from_document
 from rebalancer.service import leases
-from rebalancer.service.leases import LeaseWrites
+from rebalancer.service.leases import LeaseWrites, LiveDecision
 from rebalancer.service.ports import BrokerLink
 from rebalancer.service.records import holds_order
 
@@ -176,6 +176,19 @@ class FirestoreStore:
         self, uid: str, plan_id: str, executor: str, now: datetime, lease_s: float
     ) -> dict[str, Any]:
         """Take the user's execution lease and mark the plan executing, in one transaction."""
+        return self._with_live_plan(
+            uid,
+            plan_id,
+            lambda plan, lease, live, write: leases.begin_execution(
+                plan, lease, live, plan_id, executor, now, lease_s, write
+            ),
+        )
+
+    def _with_live_plan(self, uid: str, plan_id: str, decide: LiveDecision) -> dict[str, Any]:
+        """Run a lease decision in one transaction and make the writes it asks for.
+
+        It reads the plan, the lease and the plan the lease names (when another one).
+        """
         from google.cloud import firestore
 
         history = self._user(uid).collection("rebalanceHistory")
@@ -183,7 +196,7 @@ class FirestoreStore:
         lease_ref = self._lease(uid)
 
         @firestore.transactional
-        def start(transaction: Transaction) -> dict[str, Any]:
+        def run(transaction: Transaction) -> dict[str, Any]:
             plan = plan_ref.get(transaction=transaction)
             lease = lease_ref.get(transaction=transaction)
             lease_doc = lease.to_dict() if lease.exists else None
@@ -198,18 +211,9 @@ class FirestoreStore:
                 if writes.superseded is not None:
                     transaction.set(history.document(str(live_id)), writes.superseded, merge=True)
 
-            return leases.begin_execution(
-                plan.to_dict() if plan.exists else None,
-                lease_doc,
-                live,
-                plan_id,
-                executor,
-                now,
-                lease_s,
-                write,
-            )
+            return decide(plan.to_dict() if plan.exists else None, lease_doc, live, write)
 
-        result: dict[str, Any] = start(self.client.transaction())
+        result: dict[str, Any] = run(self.client.transaction())
         return result
 
     def save_execution(
@@ -263,40 +267,13 @@ class FirestoreStore:
         self, uid: str, plan_id: str, now: datetime, changes: Mapping[str, Any]
     ) -> dict[str, Any]:
         """Queue a proposed plan for the open in one transaction."""
-        from google.cloud import firestore
-
-        history = self._user(uid).collection("rebalanceHistory")
-        plan_ref = history.document(plan_id)
-        lease_ref = self._lease(uid)
-
-        @firestore.transactional
-        def queue(transaction: Transaction) -> dict[str, Any]:
-            plan = plan_ref.get(transaction=transaction)
-            lease = lease_ref.get(transaction=transaction)
-            lease_doc = lease.to_dict() if lease.exists else None
-            live_id = (lease_doc or {}).get("plan_id")
-            live = None
-            if live_id and live_id != plan_id:
-                live = history.document(str(live_id)).get(transaction=transaction).to_dict()
-
-            def write(writes: LeaseWrites) -> None:
-                transaction.set(plan_ref, writes.plan, merge=True)
-                transaction.set(lease_ref, writes.lease)
-                if writes.superseded is not None:
-                    transaction.set(history.document(str(live_id)), writes.superseded, merge=True)
-
-            return leases.begin_queue(
-                plan.to_dict() if plan.exists else None,
-                lease_doc,
-                live,
-                plan_id,
-                now,
-                changes,
-                write,
-            )
-
-        result: dict[str, Any] = queue(self.client.transaction())
-        return result
+        return self._with_live_plan(
+            uid,
+            plan_id,
+            lambda plan, lease, live, write: leases.begin_queue(
+                plan, lease, live, plan_id, now, changes, write
+            ),
+        )
 
     def cancel_unsent(self, uid: str, plan_id: str, now: datetime) -> dict[str, Any] | None:
         """Cancel a plan none of whose orders was sent, in one transaction."""

@@ -29,7 +29,7 @@ from rebalancer.domain.risk import KillSwitch
 from rebalancer.domain.settings import UserSettings, settings_from_document, settings_to_document
 from rebalancer.domain.tax import Fill
 from rebalancer.service import leases
-from rebalancer.service.leases import LeaseWrites
+from rebalancer.service.leases import LeaseWrites, LiveDecision
 from rebalancer.service.ports import (
     BrokerAccount,
     BrokerCredentials,
@@ -125,6 +125,15 @@ class InMemoryStore:
         self, uid: str, plan_id: str, executor: str, now: datetime, lease_s: float
     ) -> dict[str, Any]:
         """Take the lease as the Firestore adapter does (a dict stands in for the document)."""
+        return self._with_live_plan(
+            uid,
+            plan_id,
+            lambda plan, lease, live, write: leases.begin_execution(
+                plan, lease, live, plan_id, executor, now, lease_s, write
+            ),
+        )
+
+    def _with_live_plan(self, uid: str, plan_id: str, decide: LiveDecision) -> dict[str, Any]:
         plans = self.history.setdefault(uid, {})
         lease = self.leases.get(uid)
         live_id = (lease or {}).get("plan_id")
@@ -136,9 +145,7 @@ class InMemoryStore:
             if writes.superseded is not None:
                 plans[str(live_id)] = {**plans[str(live_id)], **writes.superseded}
 
-        return leases.begin_execution(
-            plans.get(plan_id), lease, live, plan_id, executor, now, lease_s, write
-        )
+        return decide(plans.get(plan_id), lease, live, write)
 
     def save_execution(
         self,
@@ -178,18 +185,13 @@ class InMemoryStore:
         self, uid: str, plan_id: str, now: datetime, changes: Mapping[str, Any]
     ) -> dict[str, Any]:
         """Queue a proposed plan for the open (one step, as a transaction)."""
-        plans = self.history.setdefault(uid, {})
-        lease = self.leases.get(uid)
-        live_id = (lease or {}).get("plan_id")
-        live = plans.get(str(live_id)) if live_id and live_id != plan_id else None
-
-        def write(writes: LeaseWrites) -> None:
-            plans[plan_id] = {**plans[plan_id], **writes.plan}
-            self.leases[uid] = writes.lease
-            if writes.superseded is not None:
-                plans[str(live_id)] = {**plans[str(live_id)], **writes.superseded}
-
-        return leases.begin_queue(plans.get(plan_id), lease, live, plan_id, now, changes, write)
+        return self._with_live_plan(
+            uid,
+            plan_id,
+            lambda plan, lease, live, write: leases.begin_queue(
+                plan, lease, live, plan_id, now, changes, write
+            ),
+        )
 
     def cancel_unsent(self, uid: str, plan_id: str, now: datetime) -> dict[str, Any] | None:
         """Cancel a plan none of whose orders was sent (one step, as a transaction)."""

@@ -34,6 +34,12 @@ class LeaseWrites:
     superseded: dict[str, Any] | None = None
 
 
+# A lease decision over (plan, lease, the plan the lease names, write): it returns the plan.
+LiveDecision = Callable[
+    [Doc | None, Doc | None, Doc | None, Callable[[LeaseWrites], object]], dict[str, Any]
+]
+
+
 def begin_execution(
     plan: Doc | None,
     lease: Doc | None,
