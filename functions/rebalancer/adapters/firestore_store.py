@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import secrets
 import string
+import time
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -401,6 +403,7 @@ class FirestoreStore:
         self, uid: str, action: str, now: datetime, limit: int, window: timedelta
     ) -> datetime | None:
         """Count an attempt in `users/{uid}/limits/{action}` (clients read it, never write it)."""
+        from google.api_core.exceptions import Aborted
         from google.cloud import firestore
 
         ref = self._user(uid).collection("limits").document(action)
@@ -417,6 +420,15 @@ class FirestoreStore:
                 )
             return admission.retry_at
 
-        # A burst of attempts contends on one document: more tries than the default 5.
-        result: datetime | None = count(self.client.transaction(max_attempts=10))
-        return result
+        # A burst of attempts contends on one document: the client retries at once, so
+        # after its tries run out (a lock timeout under load) wait a little, jittered, and
+        # start again a few times before giving up.
+        for round_ in range(4):
+            try:
+                result: datetime | None = count(self.client.transaction(max_attempts=10))
+                return result
+            except (ValueError, Aborted):
+                if round_ == 3:
+                    raise
+                time.sleep(0.2 * (round_ + 1) + random.random() * 0.2)
+        raise AssertionError("unreachable")
