@@ -101,10 +101,10 @@ def counted_ports(broker: PaperBroker, key: str | None = None) -> tuple[Any, Cou
     from cryptography.fernet import Fernet
     from google.cloud.firestore import Client
 
+    from fakes import InMemoryTaskQueue
     from rebalancer.adapters.alpaca_broker import AlpacaConnector
     from rebalancer.adapters.clock import PaperBrokerClock
     from rebalancer.adapters.firestore_store import FirestoreStore
-    from rebalancer.adapters.in_memory import InMemoryTaskQueue
     from rebalancer.adapters.vault import FernetVault
     from rebalancer.service.context import Ports
 

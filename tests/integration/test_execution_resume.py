@@ -16,9 +16,9 @@ import pytest
 
 from devstack.broker import PaperBroker
 from devstack.seed import DEMO_CASH_USD, DEMO_LOTS
+from fakes import InMemoryTaskQueue, PlainVault
 from rebalancer.adapters.alpaca_broker import AlpacaConnector
 from rebalancer.adapters.firestore_store import FirestoreStore
-from rebalancer.adapters.in_memory import InMemoryTaskQueue, PlainVault
 from rebalancer.domain.execution import PlanStatus
 from rebalancer.domain.models import OrderIntent, OrderResult, Target
 from rebalancer.service.context import Ports

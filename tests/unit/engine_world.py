@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal as D
 from typing import Any
 
-from rebalancer.adapters.in_memory import (
+from fakes import (
     FixedClock,
     InMemoryBroker,
     InMemoryConnector,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rebalancer.adapters.in_memory import InMemoryBroker
+from fakes import InMemoryBroker
 from rebalancer.domain.errors import ConcurrentExecution, NotFound
 from rebalancer.domain.execution import (
     Leg,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from rebalancer.adapters.in_memory import InMemoryBroker
+from fakes import InMemoryBroker
 from rebalancer.domain.errors import (
     BrokerUnavailable,
     ConcurrentExecution,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from firebase_functions.https_fn import FunctionsErrorCode, HttpsError
 
-from rebalancer.adapters.in_memory import (
+from fakes import (
     FixedClock,
     InMemoryBroker,
     InMemoryConnector,

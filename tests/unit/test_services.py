@@ -4,7 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from rebalancer.adapters.in_memory import (
+from fakes import (
     FixedClock,
     InMemoryBroker,
     InMemoryConnector,

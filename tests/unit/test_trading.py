@@ -6,8 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from rebalancer import api
-from rebalancer.adapters.in_memory import (
+from fakes import (
     FixedClock,
     InMemoryBroker,
     InMemoryConnector,
@@ -15,6 +14,7 @@ from rebalancer.adapters.in_memory import (
     InMemoryTaskQueue,
     PlainVault,
 )
+from rebalancer import api
 from rebalancer.domain.errors import (
     BrokerUnavailable,
     InsufficientFunds,
