@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal, TypeVar
+from enum import StrEnum
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -21,6 +23,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    create_model,
     model_validator,
 )
 
@@ -34,6 +37,7 @@ from rebalancer.domain.allocation_rules import (
     SYMBOL_PATTERN,
 )
 from rebalancer.domain.errors import InvalidInput
+from rebalancer.domain.settings import PREFERENCES, GoalPriority, Kind, Preference
 
 MAX_QTY = Decimal(1_000_000_000)
 MAX_NOTIONAL_USD = Decimal(1_000_000_000)
@@ -199,7 +203,6 @@ class ProposePlanRequest(Request):
         return self
 
 
-Rate = Annotated[Number, _non_negative(Decimal(1))]
 IsoDate = Annotated[StrictStr, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
@@ -209,7 +212,7 @@ class GoalIn(Request):
     name: Annotated[StrictStr, Field(min_length=1, max_length=100)]
     target_amount: Annotated[Number, _positive(MAX_NOTIONAL_USD, MIN_USD)]
     target_date: IsoDate
-    priority: Literal["low", "medium", "high"] = "medium"
+    priority: GoalPriority = GoalPriority.MEDIUM
     monthly_contribution: Annotated[Number, _non_negative(MAX_NOTIONAL_USD, MIN_USD)] | None = None
     start_value: Annotated[Number, _non_negative(MAX_NOTIONAL_USD, MIN_USD)] | None = None
 
@@ -222,44 +225,17 @@ class GoalIn(Request):
         return self
 
 
-class UpdateSettingsRequest(Request):
-    """`update_settings`: any subset of the rebalancing preferences; the rest stay."""
+class SettingsRequest(Request):
+    """`update_settings`: any subset of the rebalancing preferences; the rest stay.
 
-    threshold_percent: Percent | None = None
-    critical_percent: Percent | None = None
-    drift_method: Literal["absolute", "relative"] | None = None
-    strategy: Literal["full", "threshold", "band", "cash_flow", "tax_aware"] | None = None
-    band_target: Literal["edge", "target"] | None = None
-    band_margin_percent: Annotated[Number, _non_negative(Decimal(25), MIN_PERCENT)] | None = None
-    min_trade_usd: Annotated[Number, _non_negative(Decimal(1_000_000), MIN_USD)] | None = None
-    cash_buffer_bps: Annotated[Number, _non_negative(Decimal(5_000))] | None = None
-    commission_usd: Annotated[Number, _non_negative(Decimal(100), MIN_USD)] | None = None
-    spread_bps: Annotated[Number, _non_negative(Decimal(500))] | None = None
-    lot_method: Literal["fifo", "lifo", "hifo"] | None = None
-    avoid_short_term_gains: StrictBool | None = None
-    harvest_losses: StrictBool | None = None
-    harvest_threshold_percent: Percent | None = None
-    short_term_tax_rate: Rate | None = None
-    long_term_tax_rate: Rate | None = None
-    tax_limit_usd: Annotated[Number, _non_negative(MAX_NOTIONAL_USD, MIN_USD)] | None = None
-    order_type: Literal["market", "limit"] | None = None
-    limit_buffer_bps: Annotated[Number, _non_negative(Decimal(1_000))] | None = None
-    fill_wait_seconds: Annotated[Number, _non_negative(Decimal(300))] | None = None
-    unfilled_orders: Literal["cancel", "keep"] | None = None
-    rebalancing_enabled: StrictBool | None = None
-    paused: StrictBool | None = None
-    auto_execute: StrictBool | None = None
-    trigger: Literal["threshold", "calendar", "combined", "manual"] | None = None
-    calendar_frequency: Literal["weekly", "monthly", "quarterly", "annually"] | None = None
-    calendar_weekday: Annotated[StrictInt, Field(ge=0, le=6)] | None = None
-    calendar_day: Annotated[StrictInt, Field(ge=1, le=31)] | None = None
-    calendar_month: Annotated[StrictInt, Field(ge=1, le=12)] | None = None
-    cooldown_days: Annotated[StrictInt, Field(ge=0, le=365)] | None = None
-    goal: GoalIn | None = None
+    Its fields come from `rebalancer.domain.settings.PREFERENCES`, built on first use
+    (`UpdateSettingsRequest`), so only `update_settings` pays for this schema.
+    """
 
     @model_validator(mode="after")
-    def _no_nulls(self) -> UpdateSettingsRequest:
-        for name in sorted(self.model_fields_set - {"tax_limit_usd", "goal"}):
+    def _no_nulls(self) -> SettingsRequest:
+        nullable = {p.name for p in PREFERENCES if p.nullable}
+        for name in sorted(self.model_fields_set - nullable):
             if getattr(self, name) is None:
                 raise InvalidInput(name, "must not be null")
         return self
@@ -274,11 +250,64 @@ class UpdateSettingsRequest(Request):
         def plain(value: object) -> object:
             if isinstance(value, Decimal):
                 return float(value)
+            if isinstance(value, StrEnum):  # a goal's priority: stored as its string
+                return value.value
             if isinstance(value, dict):
                 return {k: plain(v) for k, v in value.items()}
             return value
 
-        return {k: plain(v) for k, v in sent.items()}
+        stored = {p.name: p.document_field for p in PREFERENCES}
+        return {stored[k]: plain(v) for k, v in sent.items()}
+
+
+def _number_check(preference: Preference) -> Any:
+    """The range check of a number preference, with the messages every number gets."""
+    low, high = preference.low, preference.high
+    assert low is not None and high is not None, preference.name  # every number is bounded
+    if preference.zero_allowed:
+        return _non_negative(high, low)
+    if low == 0:
+        return _non_negative(high)
+    return _positive(high, low)
+
+
+def _settings_field(preference: Preference) -> Any:
+    """The request type of one preference (every one optional: absent means unchanged)."""
+    kind = preference.kind
+    if kind is Kind.NUMBER:
+        return Annotated[Number, _number_check(preference)]
+    if kind is Kind.INTEGER:
+        assert preference.low is not None and preference.high is not None
+        return Annotated[StrictInt, Field(ge=int(preference.low), le=int(preference.high))]
+    if kind is Kind.BOOLEAN:
+        return StrictBool
+    if kind is Kind.CHOICE:
+        # A Literal of the values: the refusal lists them ("Input should be 'fifo', ...").
+        return Literal[tuple(c.value for c in preference.choices)]
+    return GoalIn
+
+
+@cache
+def _update_settings_request() -> type[SettingsRequest]:
+    fields: dict[str, Any] = {p.name: (_settings_field(p) | None, None) for p in PREFERENCES}
+    return create_model(
+        "UpdateSettingsRequest",
+        __base__=SettingsRequest,
+        __doc__=SettingsRequest.__doc__,
+        __module__=__name__,
+        **fields,
+    )
+
+
+if TYPE_CHECKING:
+    UpdateSettingsRequest: type[SettingsRequest]
+else:
+
+    def __getattr__(name: str) -> Any:
+        """`UpdateSettingsRequest`, built from the declaration when first asked for."""
+        if name == "UpdateSettingsRequest":
+            return _update_settings_request()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 PlanId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9]{1,40}$")]
@@ -371,6 +400,9 @@ def _message(error: Any) -> str:
     if kind == "string_pattern_mismatch":
         names = [str(p) for p in error["loc"] if isinstance(p, str)]
         return _PATTERN_MESSAGES.get(names[-1] if names else "", "is not a valid symbol")
+    if kind == "int_type" and error["loc"][-1] != "int":
+        # An integer field alone (a number field is a union, its first member tagged "int").
+        return "must be a whole number"
     if kind in _TYPE_NAMES:
         return f"must be {_TYPE_NAMES[kind]}"
     message = str(error["msg"])
