@@ -111,7 +111,7 @@ def counted_ports(broker: PaperBroker, key: str | None = None) -> tuple[Any, Cou
     client = Client(project=PROJECT)
     rpcs: Counter[str] = Counter()
     client._firestore_api_internal = CountingApi(client._firestore_api, rpcs)
-    ports = Ports(
+    ports = Ports.over(
         FirestoreStore(client),
         AlpacaConnector(broker.url),
         FernetVault(key or Fernet.generate_key().decode()),

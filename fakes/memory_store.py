@@ -13,20 +13,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from rebalancer.adapters import documents
 from rebalancer.domain.allocation_rules import (
     allocation_doc_id,
     check_allocation,
     check_document_count,
 )
+from rebalancer.domain.drift_log import DriftLogEntry, FanOutSummary, NightRecord
 from rebalancer.domain.execution import PlanStatus
 from rebalancer.domain.limits import admit
 from rebalancer.domain.models import Target
+from rebalancer.domain.plan_record import ExecutionLease, NewPlan, PlanChanges, PlanRecord
 from rebalancer.domain.risk import KillSwitch
 from rebalancer.domain.settings import UserSettings, settings_from_document, settings_to_document
+from rebalancer.domain.trade_record import ManualTrade, RecordedTrade
 from rebalancer.service import leases
 from rebalancer.service.leases import LeaseWrites, LiveDecision
 from rebalancer.service.ports import BrokerLink
-from rebalancer.service.records import holds_order
 
 
 @dataclass
@@ -52,7 +55,7 @@ class InMemoryStore:
         targets = self.targets.get(uid, [])
         check_document_count(collection, len(targets))
         check_allocation({f"{collection}/{allocation_doc_id(t.symbol)}": t for t in targets})
-        return list(targets)
+        return sorted(targets, key=lambda t: (-t.target_percent, t.symbol))
 
     def replace_targets(self, uid: str, targets: list[Target], now: datetime) -> None:
         """Replace the user's targets."""
@@ -93,27 +96,36 @@ class InMemoryStore:
         """Sequential ids, readable in test failures."""
         return f"id{next(iter(self._ids)):04d}"
 
-    def record_check(
-        self,
-        uid: str,
-        drift_log_id: str,
-        drift_log: Mapping[str, Any],
-        history_id: str | None,
-        history: Mapping[str, Any] | None,
-    ) -> None:
-        """Store the drift log and history entry."""
-        self.drift_logs.setdefault(uid, {})[drift_log_id] = dict(drift_log)
-        if history_id is not None and history is not None:
-            self.history.setdefault(uid, {})[history_id] = dict(history)
+    def record_check(self, uid: str, log: DriftLogEntry, plan: NewPlan | None) -> None:
+        """Store the drift log and, when given, its plan."""
+        self.drift_logs.setdefault(uid, {})[log.log_id] = documents.drift_log_document(log)
+        if plan is not None and log.plan_id is not None:
+            self.add_plan(uid, log.plan_id, plan)
 
-    def add_history(self, uid: str, history_id: str, entry: Mapping[str, Any]) -> None:
-        """Store a history entry."""
-        self.history.setdefault(uid, {})[history_id] = dict(entry)
+    def add_plan(self, uid: str, plan_id: str, plan: NewPlan) -> None:
+        """Store a plan as `proposed`."""
+        self.history.setdefault(uid, {})[plan_id] = documents.new_plan_document(plan)
+
+    def get_entry(self, uid: str, entry_id: str) -> dict[str, Any] | None:
+        """One history entry as stored, or None."""
+        entry = self.history.get(uid, {}).get(entry_id)
+        return dict(entry) if entry is not None else None
+
+    def get_plan(self, uid: str, plan_id: str) -> PlanRecord | None:
+        """One of the user's plans, or None."""
+        return documents.plan_from_document(plan_id, self.get_entry(uid, plan_id))
+
+    def get_trade(self, uid: str, trade_id: str) -> RecordedTrade | None:
+        """A manual trade's entry, or None."""
+        return documents.trade_from_document(self.get_entry(uid, trade_id))
+
+    def _lease(self, uid: str) -> ExecutionLease | None:
+        return documents.lease_from_document(self.leases.get(uid))
 
     def start_execution(
         self, uid: str, plan_id: str, executor: str, now: datetime, lease_s: float
-    ) -> dict[str, Any]:
-        """Take the lease as the Firestore adapter does (a dict stands in for the document)."""
+    ) -> PlanRecord:
+        """Take the lease as the Firestore adapter does (one step stands for a transaction)."""
         return self._with_live_plan(
             uid,
             plan_id,
@@ -122,26 +134,32 @@ class InMemoryStore:
             ),
         )
 
-    def _with_live_plan(self, uid: str, plan_id: str, decide: LiveDecision) -> dict[str, Any]:
+    def _with_live_plan(self, uid: str, plan_id: str, decide: LiveDecision) -> PlanRecord:
         plans = self.history.setdefault(uid, {})
-        lease = self.leases.get(uid)
-        live_id = (lease or {}).get("plan_id")
-        live = plans.get(str(live_id)) if live_id and live_id != plan_id else None
+        lease = self._lease(uid)
+        live = None
+        if lease is not None and lease.plan_id != plan_id:
+            live = documents.plan_from_document(lease.plan_id, plans.get(lease.plan_id))
 
         def write(writes: LeaseWrites) -> None:
-            plans[plan_id] = {**plans[plan_id], **writes.plan}
-            self.leases[uid] = writes.lease
-            if writes.superseded is not None:
-                plans[str(live_id)] = {**plans[str(live_id)], **writes.superseded}
+            self._merge(uid, plan_id, documents.plan_changes_document(writes.plan))
+            self.leases[uid] = documents.lease_document(writes.lease)
+            if writes.superseded is not None and lease is not None:
+                superseded = documents.plan_changes_document(writes.superseded)
+                self._merge(uid, lease.plan_id, superseded)
 
-        return decide(plans.get(plan_id), lease, live, write)
+        return decide(documents.runnable_plan(plan_id, plans.get(plan_id)), lease, live, write)
+
+    def _merge(self, uid: str, plan_id: str, fields: Mapping[str, Any]) -> None:
+        plans = self.history.setdefault(uid, {})
+        plans[plan_id] = {**plans.get(plan_id, {}), **fields}
 
     def save_execution(
         self,
         uid: str,
         plan_id: str,
         executor: str,
-        changes: Mapping[str, Any],
+        changes: PlanChanges,
         now: datetime,
         lease_s: float,
         *,
@@ -149,30 +167,31 @@ class InMemoryStore:
     ) -> None:
         """Write progress while holding the lease (fenced on the lease document)."""
         plan = self.history[uid][plan_id]
-        leases.fence(self.leases.get(uid), plan_id, executor)
+        leases.fence(self._lease(uid), plan_id, executor)
         until = None if release else now + timedelta(seconds=lease_s)
         holder = None if release else executor
-        self.history[uid][plan_id] = {
-            **plan,
-            **changes,
-            "lease_holder": holder,
-            "lease_expires_at": until,
-            "updated_at": now,
-        }
+        self._merge(
+            uid,
+            plan_id,
+            {
+                **documents.plan_changes_document(changes),
+                "lease_holder": holder,
+                "lease_expires_at": until,
+                "updated_at": now,
+            },
+        )
         self.saves += 1
         if release:
-            status = PlanStatus(str(changes.get("status", plan.get("status"))))
+            status = changes.status or PlanStatus(str(plan.get("status")))
             pointer = leases.released_lease(plan_id, status)
             if pointer is None:
                 self.leases.pop(uid, None)
             else:
-                self.leases[uid] = pointer
+                self.leases[uid] = documents.lease_document(pointer)
         else:
-            self.leases[uid] = {"plan_id": plan_id, "holder": executor, "expires_at": until}
+            self.leases[uid] = documents.lease_document(ExecutionLease(plan_id, executor, until))
 
-    def queue_plan(
-        self, uid: str, plan_id: str, now: datetime, changes: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def queue_plan(self, uid: str, plan_id: str, now: datetime, changes: PlanChanges) -> PlanRecord:
         """Queue a proposed plan for the open (one step, as a transaction)."""
         return self._with_live_plan(
             uid,
@@ -182,38 +201,37 @@ class InMemoryStore:
             ),
         )
 
-    def cancel_unsent(self, uid: str, plan_id: str, now: datetime) -> dict[str, Any] | None:
+    def cancel_unsent(self, uid: str, plan_id: str, now: datetime) -> PlanRecord | None:
         """Cancel a plan none of whose orders was sent (one step, as a transaction)."""
-        plan = self.history.get(uid, {}).get(plan_id)
-        decided = leases.cancel_unsent(plan, self.leases.get(uid), plan_id, now)
-        if decided is None or plan is None:
+        plan = documents.runnable_plan(plan_id, self.get_entry(uid, plan_id))
+        decided = leases.cancel_unsent(plan, self._lease(uid), plan_id, now)
+        if decided is None:
             return None
         changes, drop_lease = decided
-        self.history[uid][plan_id] = {**plan, **changes}
+        self._merge(uid, plan_id, documents.plan_changes_document(changes))
         if drop_lease:
             self.leases.pop(uid, None)
-        return dict(self.history[uid][plan_id])
+        return self.get_plan(uid, plan_id)
 
     def start_cancel(
         self, uid: str, plan_id: str, executor: str, now: datetime, lease_s: float
     ) -> bool:
         """Take the lease to cancel a plan whose orders were sent."""
-        plan = self.history.get(uid, {}).get(plan_id)
-        lease = leases.begin_cancel(plan, self.leases.get(uid), plan_id, executor, now, lease_s)
-        if lease is None or plan is None:
+        plan = documents.runnable_plan(plan_id, self.get_entry(uid, plan_id))
+        lease = leases.begin_cancel(plan, self._lease(uid), plan_id, executor, now, lease_s)
+        if lease is None:
             return False
-        self.leases[uid] = lease
-        self.history[uid][plan_id] = {**plan, "lease_holder": executor}
+        self.leases[uid] = documents.lease_document(lease)
+        self._merge(uid, plan_id, {"lease_holder": executor})
         return True
 
-    def annotate_plan(self, uid: str, plan_id: str, changes: Mapping[str, Any]) -> None:
-        """Merge fields into a plan without the lease."""
-        plan = self.history.get(uid, {}).get(plan_id, {})
-        self.history.setdefault(uid, {})[plan_id] = {**plan, **changes}
+    def annotate_plan(self, uid: str, plan_id: str, changes: PlanChanges) -> None:
+        """Merge changes into a plan without the lease."""
+        self._merge(uid, plan_id, documents.plan_changes_document(changes))
 
-    def record_fan_out(self, night: date, summary: Mapping[str, Any]) -> None:
+    def record_fan_out(self, night: date, summary: FanOutSummary) -> None:
         """Keep the fan-out summary."""
-        self.documents[f"nightlyRuns/{night.isoformat()}"] = dict(summary)
+        self.documents[f"nightlyRuns/{night.isoformat()}"] = documents.fan_out_document(summary)
 
     def nightly_users(self, page_size: int) -> Iterator[list[str]]:
         """Users whose settings turn rebalancing on (and are not paused), in pages."""
@@ -221,9 +239,9 @@ class InMemoryStore:
         for start in range(0, len(uids), page_size):
             yield uids[start : start + page_size]
 
-    def record_night(self, uid: str, writes: Mapping[str, Mapping[str, Any]]) -> None:
+    def record_night(self, uid: str, night: NightRecord) -> None:
         """Keep the night's documents (by path); settings fields are merged in."""
-        for path, document in writes.items():
+        for path, document in documents.night_documents(uid, night).items():
             if path == f"userSettings/{uid}":
                 self._merge_settings(uid, document)
             elif "/rebalanceHistory/" in path:
@@ -231,18 +249,12 @@ class InMemoryStore:
             else:
                 self.documents[path] = {**self.documents.get(path, {}), **document}
 
-    def get_history(self, uid: str, history_id: str) -> dict[str, Any] | None:
-        """One history entry, or None."""
-        entry = self.history.get(uid, {}).get(history_id)
-        return dict(entry) if entry is not None else None
-
-    def save_trade(self, uid: str, history_id: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    def save_trade(self, uid: str, trade_id: str, trade: ManualTrade) -> None:
         """Store a trade's entry unless the stored one records a placed order."""
         entries = self.history.setdefault(uid, {})
-        stored = entries.get(history_id)
-        if stored is None or not holds_order(stored):
-            entries[history_id] = stored = dict(entry)
-        return dict(stored)
+        stored = entries.get(trade_id)
+        if stored is None or not documents.holds_order(stored):
+            entries[trade_id] = documents.manual_trade_document(trade)
 
     def count_attempt(
         self, uid: str, action: str, now: datetime, limit: int, window: timedelta

@@ -50,7 +50,7 @@ def ports() -> Ports:
             from rebalancer.adapters.vault import FernetVault
             from rebalancer.service.context import Ports
 
-            _ports = Ports(
+            _ports = Ports.over(
                 store=FirestoreStore(Client(project=project_id())),
                 connector=AlpacaConnector(
                     config.ALPACA_URL_OVERRIDE.value or None,

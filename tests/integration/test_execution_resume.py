@@ -77,7 +77,7 @@ def test_a_crash_after_the_broker_took_an_order_then_resume(db: Any, paper: Pape
     store = FirestoreStore(db)
     clock = Clock(datetime.now(UTC))
     crashing = CrashingConnector(paper.url, after=2)
-    ports = Ports(store, crashing, PlainVault(), clock, InMemoryTaskQueue())
+    ports = Ports.over(store, crashing, PlainVault(), clock, InMemoryTaskQueue())
     link_broker(uid, BrokerCredentials(account["api_key_id"], account["secret_key"]), ports)
     targets = [
         Target("SPY", D(40)),
@@ -90,14 +90,16 @@ def test_a_crash_after_the_broker_took_an_order_then_resume(db: Any, paper: Pape
 
     with pytest.raises(Crash):
         execute_plan(uid, plan_id, ports)
-    record = store.get_history(uid, plan_id) or {}
+    record = store.get_entry(uid, plan_id) or {}
     assert record["status"] == "executing"
     unknown = [leg for leg in record["legs"] if leg["status"] == "submitting"]
     assert unknown and unknown[0]["order_id"] is None  # placed, but the answer was lost
 
     # A new process, after the dead one's lease expired: resume, with no crash this time.
     clock.at += timedelta(seconds=LEASE_S + 1)
-    resumed = Ports(store, AlpacaConnector(paper.url), PlainVault(), clock, InMemoryTaskQueue())
+    resumed = Ports.over(
+        store, AlpacaConnector(paper.url), PlainVault(), clock, InMemoryTaskQueue()
+    )
     result = execute_plan(uid, plan_id, resumed)
     assert result.status is PlanStatus.COMPLETED_SUCCESS
 
@@ -108,7 +110,7 @@ def test_a_crash_after_the_broker_took_an_order_then_resume(db: Any, paper: Pape
     orders = trading.get_orders(GetOrdersRequest(status="all"))
     ids = Counter(o.client_order_id for o in orders)
     assert len(orders) == 3 and set(ids.values()) == {1}  # no order twice
-    final = store.get_history(uid, plan_id) or {}
+    final = store.get_entry(uid, plan_id) or {}
     assert final["status"] == "completed_success"
     assert {leg["client_order_id"]: leg["order_id"] for leg in final["legs"]} == {
         o.client_order_id: str(o.id) for o in orders

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from typing import Any
@@ -11,8 +12,12 @@ import pytest
 
 from rebalancer.adapters.firestore_store import FirestoreStore
 from rebalancer.domain.drift import DriftMethod
-from rebalancer.domain.models import Target
+from rebalancer.domain.drift_log import DriftLogEntry
+from rebalancer.domain.models import OrderIntent, OrderResult, Side, Target
+from rebalancer.domain.plan_record import NewPlan
+from rebalancer.domain.trade_record import ManualTrade
 from rebalancer.service.ports import BrokerLink
+from tests.contract.test_store_contract import ACCOUNT, a_plan
 
 pytestmark = pytest.mark.integration
 
@@ -86,8 +91,10 @@ def test_broker_links_and_the_batched_check_record(store: FirestoreStore, uid: s
     store.save_broker_link(uid, link, T0)
     assert store.get_broker_link(uid) == link
     assert store.delete_broker_link(uid) is True and store.get_broker_link(uid) is None
-    store.record_check(uid, "log1", {"a": 1}, "plan1", {"b": 2})
-    store.record_check(uid, "log2", {"a": 2}, None, None)
+    plan = a_plan()
+    log = DriftLogEntry("log1", plan.drift_before, T0, "manual", False, "plan1", None)
+    store.record_check(uid, log, NewPlan(plan, "Drift trigger", T0, ACCOUNT))
+    store.record_check(uid, replace(log, log_id="log2", plan_id=None), None)
     user = store.client.document(f"users/{uid}")
     assert {d.id for d in user.collection("driftLogs").get()} == {"log1", "log2"}
     assert [d.id for d in user.collection("rebalanceHistory").get()] == ["plan1"]
@@ -114,9 +121,11 @@ def test_link_attempts_are_counted_in_a_transaction_per_user(
 
 
 def test_a_trade_record_holding_an_order_is_never_replaced(store: FirestoreStore, uid: str) -> None:
-    placed = {"status": "completed_success", "orders": [{"order_id": "o-1"}]}
-    refused = {"status": "refused", "orders": [{"order_id": None}]}
-    assert store.save_trade(uid, "trade-k", refused) == refused
-    assert store.save_trade(uid, "trade-k", placed) == placed
-    assert store.save_trade(uid, "trade-k", refused) == placed
-    assert store.get_history(uid, "trade-k") == placed
+    intent = OrderIntent("SPY", Side.BUY, qty=D(1))
+    placed = OrderResult("SPY", Side.BUY, D(1), None, "accepted", order_id="o-1")
+    refused = OrderResult("SPY", Side.BUY, D(1), None, "refused", error="off")
+    for result in (refused, placed, refused):
+        store.save_trade(uid, "trade-k", ManualTrade(intent, result, T0))
+    stored = store.get_entry(uid, "trade-k") or {}
+    assert stored["status"] == "completed_success"
+    assert [o["order_id"] for o in stored["orders"]] == ["o-1"]

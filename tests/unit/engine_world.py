@@ -152,7 +152,7 @@ class World:
             for key, number in (("keyA", "PA000000000A"), ("keyB", "PA000000000B"))
         }
         store = InMemoryStore()
-        ports = Ports(
+        ports = Ports.over(
             store,
             InMemoryConnector(dict(brokers)),
             PlainVault(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -226,3 +227,54 @@ def test_the_fakes_are_not_deployed_and_nothing_deployed_needs_them() -> None:
         if any(m.split(".")[0] == "fakes" for m in imported_modules(path.read_text()))
     )
     assert users == []
+
+
+COLLECTIONS = (
+    "users",
+    "userSettings",
+    "rebalanceHistory",
+    "driftLogs",
+    "driftAlerts",
+    "leases",
+    "limits",
+    "nightlyRuns",
+    "systemStatus",
+    "simulations",
+)
+
+
+def code_strings(source: str) -> list[str]:
+    """The string literals of a module's code, docstrings left out."""
+    tree = ast.parse(source)
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ]
+
+
+def test_only_adapters_know_where_documents_live() -> None:
+    pattern = re.compile(r"(^|/)(" + "|".join(COLLECTIONS) + r")(/|$)")
+    leaks = sorted(
+        f"{module_name(path)}: {text!r}"
+        for layer in ("domain", "service")
+        for path in (PACKAGE / layer).rglob("*.py")
+        for text in code_strings(path.read_text())
+        if pattern.search(text)
+    )
+    assert leaks == []
+
+
+def test_the_document_finder_sees_paths_in_code_but_not_in_docstrings() -> None:
+    source = '"""Writes `users/{uid}/x`."""\nPATH = "users/"\ndef f():\n    """users/a"""\n'
+    assert code_strings(source) == ["users/"]

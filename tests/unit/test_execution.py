@@ -148,8 +148,8 @@ def test_crypto_trades_while_the_market_is_closed() -> None:
     broker.prices_usd["BTC/USD"] = D(50000)
     broker.assets["BTC/USD"] = AssetInfo("BTC/USD", True, True, "crypto")
     broker.market_open = False
-    ports.store.targets[UID] = [
-        replace(ports.store.targets[UID][0], symbol="BTC/USD", target_percent=D(100))
+    ports.users.targets[UID] = [
+        replace(ports.users.targets[UID][0], symbol="BTC/USD", target_percent=D(100))
     ]
     plan_id = propose_plan(UID, ports).plan_id
     assert execute_plan(UID, plan_id, ports).status is PlanStatus.COMPLETED_SUCCESS

@@ -189,7 +189,7 @@ def test_another_plan_cannot_start_while_one_executes() -> None:
     ports, store, broker = resting()
     first = propose_plan(UID, ports).plan_id
     second = propose_plan(UID, ports).plan_id
-    ports.store.update_settings(UID, {"fill_wait_seconds": 5}, ports.clock.now())
+    ports.users.update_settings(UID, {"fill_wait_seconds": 5}, ports.clock.now())
     store.start_execution(UID, first, "running-elsewhere", ports.clock.now(), LEASE_S)
     with pytest.raises(ConcurrentExecution, match=first):
         execute_plan(UID, second, ports)
@@ -201,7 +201,7 @@ def test_another_plan_cannot_start_while_one_executes() -> None:
 
 def test_a_run_out_of_budget_hands_off_to_a_task_that_finishes_it() -> None:
     ports, store, broker = resting()
-    ports.store.update_settings(UID, {"fill_wait_seconds": 300}, ports.clock.now())
+    ports.users.update_settings(UID, {"fill_wait_seconds": 300}, ports.clock.now())
     plan_id = propose_plan(UID, ports).plan_id
     started = ports.clock.now()
     result = execute_plan(UID, plan_id, ports)
@@ -222,7 +222,7 @@ def test_a_run_out_of_budget_hands_off_to_a_task_that_finishes_it() -> None:
 
 def test_unfilled_orders_are_cancelled_when_the_task_ends_the_run() -> None:
     ports, store, broker = resting()
-    ports.store.update_settings(UID, {"fill_wait_seconds": 2}, ports.clock.now())
+    ports.users.update_settings(UID, {"fill_wait_seconds": 2}, ports.clock.now())
     plan_id = propose_plan(UID, ports).plan_id
     result = execute_plan(UID, plan_id, ports)
     assert result.status is PlanStatus.COMPLETED_ADJUSTED or result.status is PlanStatus.FAILED
@@ -241,7 +241,7 @@ def test_a_task_never_runs_a_proposal_awaiting_review() -> None:
 
 def test_cancel_looks_legs_up_and_never_records_a_fill_as_cancelled() -> None:
     ports, store, broker = resting()
-    ports.store.update_settings(
+    ports.users.update_settings(
         UID, {"fill_wait_seconds": 1, "unfilled_orders": "keep"}, ports.clock.now()
     )
     plan_id = propose_plan(UID, ports).plan_id
@@ -258,7 +258,7 @@ def test_cancel_looks_legs_up_and_never_records_a_fill_as_cancelled() -> None:
 
 def test_cancel_with_the_broker_down_changes_nothing_and_never_executes() -> None:
     ports, store, broker = resting()
-    ports.store.update_settings(UID, {"fill_wait_seconds": 300}, ports.clock.now())
+    ports.users.update_settings(UID, {"fill_wait_seconds": 300}, ports.clock.now())
     plan_id = propose_plan(UID, ports).plan_id
     execute_plan(UID, plan_id, ports)  # handed off: executing, orders open
     before = dict(store.history[UID][plan_id])

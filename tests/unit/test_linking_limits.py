@@ -47,7 +47,7 @@ def make() -> tuple[Ports, InMemoryStore, CountingConnector, FixedClock]:
     connector = CountingConnector({"key": InMemoryBroker(D(1000), {"SPY": D(500)})})
     store, clock = InMemoryStore(), FixedClock(T0)
     return (
-        Ports(store, connector, PlainVault(), clock, InMemoryTaskQueue()),
+        Ports.over(store, connector, PlainVault(), clock, InMemoryTaskQueue()),
         store,
         connector,
         clock,

@@ -12,6 +12,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from rebalancer.adapters.documents import progress_document
 from rebalancer.domain.errors import EmptyAccount, InvalidInput, PreconditionFailed
 from rebalancer.domain.models import Side
 from rebalancer.domain.settings import Strategy
@@ -94,8 +95,8 @@ def test_get_schedule_on_a_saturday_before_a_monday_holiday_looks_ahead() -> Non
         UID, {"trigger": "calendar", "calendar_frequency": "weekly", "calendar_weekday": 0}, ports
     )
     schedule = get_schedule(UID, ports)
-    assert schedule["next_calendar_date"] == "2024-06-03"
-    assert schedule["days_until_next"] == 9
+    assert schedule.next_calendar_date == date(2024, 6, 3)
+    assert schedule.days_until_next == 9
 
 
 # --- item 1: goal progress, the same wherever it is read ---------------------------------------
@@ -108,8 +109,8 @@ def test_goal_progress_starts_at_zero_and_agrees_across_its_three_readers() -> N
     update_settings(UID, {"goal": goal, "rebalancing_enabled": True}, ports)
     # A Saturday night a month later (before midnight in New York).
     ports.clock.at = datetime(2025, 7, 5, 23, 0, tzinfo=UTC)  # type: ignore[attr-defined]
-    schedule = get_schedule(UID, ports)["goal_progress"]
-    checked = check_drift(UID, ports, dry_run=True).goal_progress
+    schedule = progress_document(get_schedule(UID, ports).goal_progress)
+    checked = progress_document(check_drift(UID, ports, dry_run=True).goal_progress)
     rebalance_user(UID, date(2025, 7, 5), ports, "America/New_York")
     # The night of Saturday 5 July belongs to Monday the 7th (its drift log's id).
     nightly = store.documents[f"users/{UID}/driftLogs/nightly-20250707"]["goal_progress"]

@@ -42,7 +42,7 @@ def make(cash: str = "1000", **qty: str) -> tuple[Ports, InMemoryStore, InMemory
     broker.assets["BRK.A"] = AssetInfo("BRK.A", True, False)
     broker.assets["DEAD"] = AssetInfo("DEAD", False, False)
     store = InMemoryStore()
-    ports = Ports(
+    ports = Ports.over(
         store, InMemoryConnector({"key": broker}), PlainVault(), FixedClock(), InMemoryTaskQueue()
     )
     link_broker(UID, BrokerCredentials("key", "secret"), ports)

@@ -21,8 +21,9 @@ from rebalancer.domain.errors import (
     InvalidInput,
     TradingDisabled,
 )
-from rebalancer.domain.models import OrderIntent, OrderType, Side
+from rebalancer.domain.models import OrderIntent, OrderResult, OrderType, Side
 from rebalancer.domain.risk import KillSwitch
+from rebalancer.domain.trade_record import ManualTrade
 from rebalancer.service.context import Ports
 from rebalancer.service.linking import link_broker
 from rebalancer.service.ports import BrokerCredentials
@@ -39,7 +40,7 @@ def make(cash: str = "10000", **qty: str) -> tuple[Ports, InMemoryStore, InMemor
         D(cash), {"SPY": D(500), "QQQ": D(400)}, {s: D(q) for s, q in qty.items()}
     )
     store = InMemoryStore()
-    ports = Ports(
+    ports = Ports.over(
         store, InMemoryConnector({"key": broker}), PlainVault(), FixedClock(), InMemoryTaskQueue()
     )
     link_broker(UID, BrokerCredentials("key", "secret"), ports)
@@ -146,8 +147,9 @@ def test_a_key_refused_by_the_kill_switch_or_failed_can_be_retried_once() -> Non
 def test_a_late_refusal_never_overwrites_a_recorded_order() -> None:
     ports, store, broker = make()
     first = execute_trade(UID, BUY_SPY, ports, "k")
-    late = {"status": "refused", "orders": [{"order_id": None, "error": "late"}]}
-    kept = store.save_trade(UID, "trade-k", late)
+    refused = OrderResult("SPY", Side.BUY, D(2), None, "refused", error="late")
+    store.save_trade(UID, "trade-k", ManualTrade(BUY_SPY, refused, ports.clock.now(), "k"))
+    kept = store.history[UID]["trade-k"]
     assert kept["orders"][0]["order_id"] == first.order_id
     assert store.history[UID]["trade-k"]["status"] == "completed_success"
 

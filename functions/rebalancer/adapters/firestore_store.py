@@ -1,4 +1,4 @@
-"""The Store port on google-cloud-firestore (the emulator locally, Firestore deployed)."""
+"""Every store port on google-cloud-firestore (the emulator locally, Firestore deployed)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from rebalancer.adapters import documents
 from rebalancer.domain.allocation_rules import (
     MAX_TARGETS,
     allocation_doc_id,
@@ -17,15 +18,17 @@ from rebalancer.domain.allocation_rules import (
     check_document_count,
     target_from_document,
 )
+from rebalancer.domain.drift_log import DriftLogEntry, FanOutSummary, NightRecord
 from rebalancer.domain.execution import PlanStatus
 from rebalancer.domain.limits import admit
 from rebalancer.domain.models import Target
+from rebalancer.domain.plan_record import ExecutionLease, NewPlan, PlanChanges, PlanRecord
 from rebalancer.domain.risk import KillSwitch
 from rebalancer.domain.settings import UserSettings, settings_from_document
+from rebalancer.domain.trade_record import ManualTrade, RecordedTrade
 from rebalancer.service import leases
 from rebalancer.service.leases import LeaseWrites, LiveDecision
 from rebalancer.service.ports import BrokerLink
-from rebalancer.service.records import holds_order
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client, DocumentReference, Transaction
@@ -154,29 +157,38 @@ class FirestoreStore:
         """A 20-character id like Firestore's own."""
         return "".join(secrets.choice(ID_ALPHABET) for _ in range(20))
 
-    def record_check(
-        self,
-        uid: str,
-        drift_log_id: str,
-        drift_log: Mapping[str, Any],
-        history_id: str | None,
-        history: Mapping[str, Any] | None,
-    ) -> None:
-        """Write the drift log and the history entry in one batch."""
+    def _history(self, uid: str) -> Any:
+        return self._user(uid).collection("rebalanceHistory")
+
+    def record_check(self, uid: str, log: DriftLogEntry, plan: NewPlan | None) -> None:
+        """Write the drift log and, when given, its plan in one batch."""
         batch = self.client.batch()
-        batch.set(self._user(uid).collection("driftLogs").document(drift_log_id), dict(drift_log))
-        if history_id is not None and history is not None:
-            ref = self._user(uid).collection("rebalanceHistory").document(history_id)
-            batch.set(ref, dict(history))
+        log_ref = self._user(uid).collection("driftLogs").document(log.log_id)
+        batch.set(log_ref, documents.drift_log_document(log))
+        if plan is not None and log.plan_id is not None:
+            batch.set(self._history(uid).document(log.plan_id), documents.new_plan_document(plan))
         batch.commit()
 
-    def add_history(self, uid: str, history_id: str, entry: Mapping[str, Any]) -> None:
-        """Write one rebalance-history entry."""
-        self._user(uid).collection("rebalanceHistory").document(history_id).set(dict(entry))
+    def add_plan(self, uid: str, plan_id: str, plan: NewPlan) -> None:
+        """Store a plan as `proposed`."""
+        self._history(uid).document(plan_id).set(documents.new_plan_document(plan))
+
+    def get_entry(self, uid: str, entry_id: str) -> dict[str, Any] | None:
+        """One rebalance-history entry as stored, or None."""
+        snapshot = self._history(uid).document(entry_id).get()
+        return snapshot.to_dict() if snapshot.exists else None
+
+    def get_plan(self, uid: str, plan_id: str) -> PlanRecord | None:
+        """One of the user's plans, or None."""
+        return documents.plan_from_document(plan_id, self.get_entry(uid, plan_id))
+
+    def get_trade(self, uid: str, trade_id: str) -> RecordedTrade | None:
+        """A manual trade's entry, or None."""
+        return documents.trade_from_document(self.get_entry(uid, trade_id))
 
     def start_execution(
         self, uid: str, plan_id: str, executor: str, now: datetime, lease_s: float
-    ) -> dict[str, Any]:
+    ) -> PlanRecord:
         """Take the user's execution lease and mark the plan executing, in one transaction."""
         return self._with_live_plan(
             uid,
@@ -186,36 +198,43 @@ class FirestoreStore:
             ),
         )
 
-    def _with_live_plan(self, uid: str, plan_id: str, decide: LiveDecision) -> dict[str, Any]:
+    def _with_live_plan(self, uid: str, plan_id: str, decide: LiveDecision) -> PlanRecord:
         """Run a lease decision in one transaction and make the writes it asks for.
 
         It reads the plan, the lease and the plan the lease names (when another one).
         """
         from google.cloud import firestore
 
-        history = self._user(uid).collection("rebalanceHistory")
+        history = self._history(uid)
         plan_ref = history.document(plan_id)
         lease_ref = self._lease(uid)
 
         @firestore.transactional
-        def run(transaction: Transaction) -> dict[str, Any]:
+        def run(transaction: Transaction) -> PlanRecord:
             plan = plan_ref.get(transaction=transaction)
-            lease = lease_ref.get(transaction=transaction)
-            lease_doc = lease.to_dict() if lease.exists else None
-            live_id = (lease_doc or {}).get("plan_id")
+            lease_snapshot = lease_ref.get(transaction=transaction)
+            lease = documents.lease_from_document(
+                lease_snapshot.to_dict() if lease_snapshot.exists else None
+            )
             live = None
-            if live_id and live_id != plan_id:
-                live = history.document(str(live_id)).get(transaction=transaction).to_dict()
+            if lease is not None and lease.plan_id != plan_id:
+                live_doc = history.document(lease.plan_id).get(transaction=transaction).to_dict()
+                live = documents.plan_from_document(lease.plan_id, live_doc)
 
             def write(writes: LeaseWrites) -> None:
-                transaction.set(plan_ref, writes.plan, merge=True)
-                transaction.set(lease_ref, writes.lease)
-                if writes.superseded is not None:
-                    transaction.set(history.document(str(live_id)), writes.superseded, merge=True)
+                transaction.set(plan_ref, documents.plan_changes_document(writes.plan), merge=True)
+                transaction.set(lease_ref, documents.lease_document(writes.lease))
+                if writes.superseded is not None and lease is not None:
+                    transaction.set(
+                        history.document(lease.plan_id),
+                        documents.plan_changes_document(writes.superseded),
+                        merge=True,
+                    )
 
-            return decide(plan.to_dict() if plan.exists else None, lease_doc, live, write)
+            found = documents.runnable_plan(plan_id, plan.to_dict() if plan.exists else None)
+            return decide(found, lease, live, write)
 
-        result: dict[str, Any] = run(self.client.transaction())
+        result: PlanRecord = run(self.client.transaction())
         return result
 
     def save_execution(
@@ -223,7 +242,7 @@ class FirestoreStore:
         uid: str,
         plan_id: str,
         executor: str,
-        changes: Mapping[str, Any],
+        changes: PlanChanges,
         now: datetime,
         lease_s: float,
         *,
@@ -232,19 +251,23 @@ class FirestoreStore:
         """Write execution progress while holding the lease (renewed, or released)."""
         from google.cloud import firestore
 
-        plan_ref = self._user(uid).collection("rebalanceHistory").document(plan_id)
+        plan_ref = self._history(uid).document(plan_id)
         lease_ref = self._lease(uid)
 
         @firestore.transactional
         def save(transaction: Transaction) -> None:
             plan = plan_ref.get(transaction=transaction).to_dict() or {}
             lease = lease_ref.get(transaction=transaction)
-            leases.fence(lease.to_dict() if lease.exists else None, plan_id, executor)
+            leases.fence(
+                documents.lease_from_document(lease.to_dict() if lease.exists else None),
+                plan_id,
+                executor,
+            )
             until = None if release else now + timedelta(seconds=lease_s)
             transaction.set(
                 plan_ref,
                 {
-                    **changes,
+                    **documents.plan_changes_document(changes),
                     "lease_holder": None if release else executor,
                     "lease_expires_at": until,
                     "updated_at": now,
@@ -252,22 +275,19 @@ class FirestoreStore:
                 merge=True,
             )
             if release:
-                status = PlanStatus(str(changes.get("status", plan.get("status"))))
+                status = changes.status or PlanStatus(str(plan.get("status")))
                 pointer = leases.released_lease(plan_id, status)
                 if pointer is None:
                     transaction.delete(lease_ref)
                 else:
-                    transaction.set(lease_ref, pointer)
+                    transaction.set(lease_ref, documents.lease_document(pointer))
             else:
-                transaction.set(
-                    lease_ref, {"plan_id": plan_id, "holder": executor, "expires_at": until}
-                )
+                lease_doc = documents.lease_document(ExecutionLease(plan_id, executor, until))
+                transaction.set(lease_ref, lease_doc)
 
         save(self.client.transaction())
 
-    def queue_plan(
-        self, uid: str, plan_id: str, now: datetime, changes: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def queue_plan(self, uid: str, plan_id: str, now: datetime, changes: PlanChanges) -> PlanRecord:
         """Queue a proposed plan for the open in one transaction."""
         return self._with_live_plan(
             uid,
@@ -277,30 +297,34 @@ class FirestoreStore:
             ),
         )
 
-    def cancel_unsent(self, uid: str, plan_id: str, now: datetime) -> dict[str, Any] | None:
+    def cancel_unsent(self, uid: str, plan_id: str, now: datetime) -> PlanRecord | None:
         """Cancel a plan none of whose orders was sent, in one transaction."""
         from google.cloud import firestore
 
-        plan_ref = self._user(uid).collection("rebalanceHistory").document(plan_id)
+        plan_ref = self._history(uid).document(plan_id)
         lease_ref = self._lease(uid)
 
         @firestore.transactional
-        def cancel(transaction: Transaction) -> dict[str, Any] | None:
+        def cancel(transaction: Transaction) -> PlanRecord | None:
             plan = plan_ref.get(transaction=transaction)
             lease = lease_ref.get(transaction=transaction)
             plan_doc = plan.to_dict() if plan.exists else None
             decided = leases.cancel_unsent(
-                plan_doc, lease.to_dict() if lease.exists else None, plan_id, now
+                documents.runnable_plan(plan_id, plan_doc),
+                documents.lease_from_document(lease.to_dict() if lease.exists else None),
+                plan_id,
+                now,
             )
             if decided is None:
                 return None
             changes, drop_lease = decided
-            transaction.set(plan_ref, changes, merge=True)
+            written = documents.plan_changes_document(changes)
+            transaction.set(plan_ref, written, merge=True)
             if drop_lease:
                 transaction.delete(lease_ref)
-            return {**(plan_doc or {}), **changes}
+            return documents.plan_from_document(plan_id, {**(plan_doc or {}), **written})
 
-        result: dict[str, Any] | None = cancel(self.client.transaction())
+        result: PlanRecord | None = cancel(self.client.transaction())
         return result
 
     def start_cancel(
@@ -309,41 +333,42 @@ class FirestoreStore:
         """Take the lease to cancel a plan whose orders were sent."""
         from google.cloud import firestore
 
-        plan_ref = self._user(uid).collection("rebalanceHistory").document(plan_id)
+        plan_ref = self._history(uid).document(plan_id)
         lease_ref = self._lease(uid)
 
         @firestore.transactional
         def start(transaction: Transaction) -> bool:
             plan = plan_ref.get(transaction=transaction)
             lease = lease_ref.get(transaction=transaction)
-            lease_doc = leases.begin_cancel(
-                plan.to_dict() if plan.exists else None,
-                lease.to_dict() if lease.exists else None,
+            taken = leases.begin_cancel(
+                documents.runnable_plan(plan_id, plan.to_dict() if plan.exists else None),
+                documents.lease_from_document(lease.to_dict() if lease.exists else None),
                 plan_id,
                 executor,
                 now,
                 lease_s,
             )
-            if lease_doc is None:
+            if taken is None:
                 return False
-            transaction.set(lease_ref, lease_doc)
+            transaction.set(lease_ref, documents.lease_document(taken))
             transaction.set(plan_ref, {"lease_holder": executor}, merge=True)
             return True
 
-        taken: bool = start(self.client.transaction())
-        return taken
+        result: bool = start(self.client.transaction())
+        return result
 
-    def annotate_plan(self, uid: str, plan_id: str, changes: Mapping[str, Any]) -> None:
-        """Merge fields into a plan without the lease."""
-        ref = self._user(uid).collection("rebalanceHistory").document(plan_id)
-        ref.set(dict(changes), merge=True)
+    def annotate_plan(self, uid: str, plan_id: str, changes: PlanChanges) -> None:
+        """Merge changes into a plan without the lease."""
+        ref = self._history(uid).document(plan_id)
+        ref.set(documents.plan_changes_document(changes), merge=True)
 
     def _lease(self, uid: str) -> Any:
         return self._user(uid).collection("leases").document("execution")
 
-    def record_fan_out(self, night: date, summary: Mapping[str, Any]) -> None:
+    def record_fan_out(self, night: date, summary: FanOutSummary) -> None:
         """Keep what a nightly fan-out did in `nightlyRuns/{night}`."""
-        self.client.collection("nightlyRuns").document(night.isoformat()).set(dict(summary))
+        runs = self.client.collection("nightlyRuns")
+        runs.document(night.isoformat()).set(documents.fan_out_document(summary))
 
     def nightly_users(self, page_size: int) -> Iterator[list[str]]:
         """The uids whose rebalancing is on, one query page at a time, by document id."""
@@ -366,38 +391,28 @@ class FirestoreStore:
                 return
             last = page[-1]
 
-    def record_night(self, uid: str, writes: Mapping[str, Mapping[str, Any]]) -> None:
+    def record_night(self, uid: str, night: NightRecord) -> None:
         """Write a night's documents in one batch, each merged."""
-        allowed = (f"users/{uid}/", f"userSettings/{uid}")
         batch = self.client.batch()
-        for path, document in writes.items():
-            if not path.startswith(allowed):
-                raise ValueError(f"{path} is not this user's document")
-            batch.set(self.client.document(path), dict(document), merge=True)
+        for path, document in documents.night_documents(uid, night).items():
+            batch.set(self.client.document(path), document, merge=True)
         batch.commit()
 
-    def get_history(self, uid: str, history_id: str) -> dict[str, Any] | None:
-        """One rebalance-history entry, or None."""
-        snapshot = self._user(uid).collection("rebalanceHistory").document(history_id).get()
-        return snapshot.to_dict() if snapshot.exists else None
-
-    def save_trade(self, uid: str, history_id: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    def save_trade(self, uid: str, trade_id: str, trade: ManualTrade) -> None:
         """Write a trade's entry in a transaction unless the stored one records a placed order."""
         from google.cloud import firestore
 
-        ref = self._user(uid).collection("rebalanceHistory").document(history_id)
+        ref = self._history(uid).document(trade_id)
+        entry = documents.manual_trade_document(trade)
 
         @firestore.transactional
-        def save(transaction: Transaction) -> dict[str, Any]:
+        def save(transaction: Transaction) -> None:
             snapshot = ref.get(transaction=transaction)
-            stored: dict[str, Any] = (snapshot.to_dict() or {}) if snapshot.exists else {}
-            if holds_order(stored):
-                return stored
-            transaction.set(ref, dict(entry))
-            return dict(entry)
+            stored = (snapshot.to_dict() or {}) if snapshot.exists else {}
+            if not documents.holds_order(stored):
+                transaction.set(ref, entry)
 
-        result: dict[str, Any] = save(self.client.transaction())
-        return result
+        save(self.client.transaction())
 
     def count_attempt(
         self, uid: str, action: str, now: datetime, limit: int, window: timedelta

@@ -179,7 +179,7 @@ def execute_plan(req: Request) -> dict[str, Any]:
     def run(uid: str, data: Any) -> dict[str, Any]:
         body = api.parse(api.PlanRequest, data)
         result = plans.run_plan(uid, body.plan_id, ports())
-        return responses.plan_document(body.plan_id, result.record)
+        return responses.plan_document(body.plan_id, result.document)
 
     return answer(req, run)
 
@@ -212,6 +212,6 @@ def get_schedule(req: Request) -> dict[str, Any]:
 
     def run(uid: str, data: Any) -> dict[str, Any]:
         api.parse(api.EmptyRequest, data)
-        return schedule_state.get_schedule(uid, ports())
+        return responses.schedule(schedule_state.get_schedule(uid, ports()))
 
     return answer(req, run)

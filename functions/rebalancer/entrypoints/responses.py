@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from rebalancer.adapters import documents
 from rebalancer.domain.models import OrderResult, Target
 from rebalancer.domain.settings import UserSettings, settings_to_document
-from rebalancer.service import records
 from rebalancer.service.drift_check import DriftCheckResult
 from rebalancer.service.linking import LinkedAccount
 from rebalancer.service.planning import Proposal
+from rebalancer.service.schedule_state import ScheduleState
 
 
 def _num(value: Decimal | None) -> float | None:
@@ -40,25 +41,25 @@ def drift_check(result: DriftCheckResult) -> dict[str, Any]:
     report = result.report
     return {
         "needs_rebalance": report.needs_rebalance,
-        "drift_analysis": [records.asset_row(row) for row in report.assets],
+        "drift_analysis": [documents.asset_row(row) for row in report.assets],
         "trades_executed": [order(o) for o in result.orders if o.placed],
-        "portfolio_value": records.usd(report.portfolio_value_usd),
+        "portfolio_value": documents.usd(report.portfolio_value_usd),
         "message": result.message,
         "dry_run": result.dry_run,
-        "cash": records.usd(report.cash_usd),
-        "cash_percent": records.pct(report.cash_percent),
+        "cash": documents.usd(report.cash_usd),
+        "cash_percent": documents.pct(report.cash_percent),
         "critical": report.critical,
-        **records.aggregates(report),
+        **documents.aggregates(report),
         "trades_not_executed": [order(o) for o in result.orders if not o.placed],
         "trades_skipped": [
             {"symbol": n.symbol, "kind": n.kind, "reason": n.message, "rule": n.rule}
             for n in (result.plan.notes if result.plan else ())
         ],
         "strategy": result.plan.strategy.value if result.plan else None,
-        "estimated_tax": records.usd(result.plan.estimated_tax_usd) if result.plan else 0.0,
+        "estimated_tax": documents.usd(result.plan.estimated_tax_usd) if result.plan else 0.0,
         "drift_log_id": result.drift_log_id,
         "plan_id": result.plan_id,
-        "goal_progress": result.goal_progress,
+        "goal_progress": documents.progress_document(result.goal_progress),
     }
 
 
@@ -90,12 +91,36 @@ def linked(account: LinkedAccount) -> dict[str, Any]:
 
 def proposal(result: Proposal) -> dict[str, Any]:
     """`propose_plan`'s answer: the stored plan and its id."""
-    return {"plan_id": result.plan_id, "status": "proposed", **records.plan_record(result.plan)}
+    return {"plan_id": result.plan_id, "status": "proposed", **documents.plan_fields(result.plan)}
 
 
 def settings(value: UserSettings) -> dict[str, Any]:
     """The user's preferences, every field with its current value."""
     return settings_to_document(value)
+
+
+def schedule(state: ScheduleState) -> dict[str, Any]:
+    """`get_schedule`'s answer."""
+    settings = state.settings
+    last = settings.last_auto_run_on
+    return {
+        "rebalancing_enabled": settings.rebalancing_enabled,
+        "paused": settings.paused,
+        "auto_execute": settings.auto_execute,
+        "trigger": settings.schedule.trigger.value,
+        "calendar_frequency": settings.schedule.frequency.value,
+        "next_calendar_date": _iso(state.next_calendar_date),
+        "days_until_next": state.days_until_next,
+        "last_run_on": _iso(last),
+        "cooldown_until": _iso(state.cooldown_until),
+        "threshold_breach_pending": state.threshold_breach_pending,
+        "max_drift_percent": documents.pct(state.max_drift_percent),
+        "goal_progress": documents.progress_document(state.goal_progress),
+    }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 INTERNAL_FIELDS = {"lease_holder", "lease_expires_at"}

@@ -13,8 +13,14 @@ from rebalancer.service.ports import (
     BrokerConnector,
     BrokerLink,
     Clock,
+    DriftLogStore,
+    LeaseStore,
+    NightlyStore,
+    PlanStore,
     Store,
+    SystemStatusStore,
     TaskQueue,
+    UserStore,
     Vault,
 )
 
@@ -28,13 +34,25 @@ _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="rebalancer-io")
 
 @dataclass(frozen=True)
 class Ports:
-    """The adapters a use case runs on."""
+    """The adapters a use case runs on: one store port per aggregate, the broker, the rest."""
 
-    store: Store
+    users: UserStore
+    system: SystemStatusStore
+    plans: PlanStore
+    leases: LeaseStore
+    drift_logs: DriftLogStore
+    nightly: NightlyStore
     connector: BrokerConnector
     vault: Vault
     clock: Clock
     tasks: TaskQueue
+
+    @classmethod
+    def over(
+        cls, store: Store, connector: BrokerConnector, vault: Vault, clock: Clock, tasks: TaskQueue
+    ) -> Ports:
+        """Ports whose store ports are all one adapter (Firestore, or the fake)."""
+        return cls(store, store, store, store, store, store, connector, vault, clock, tasks)
 
 
 def open_broker(uid: str, ports: Ports) -> Broker:
@@ -52,7 +70,7 @@ def linked_broker(uid: str, ports: Ports) -> tuple[Broker, BrokerLink]:
     Raises:
         NoBrokerLinked: If the user has not linked an account.
     """
-    link = ports.store.get_broker_link(uid)
+    link = ports.users.get_broker_link(uid)
     if link is None:
         raise NoBrokerLinked("no broker account linked; call link_broker first")
     return ports.connector.connect(ports.vault.open(link.sealed_credentials)), link

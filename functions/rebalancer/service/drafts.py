@@ -1,4 +1,4 @@
-"""A plan made from what was just read, and its history record: one flow, written once.
+"""A plan made from what was just read, ready to store: one flow, written once.
 
 `propose_plan`, the drift check, the nightly run and the executor's re-plan all read the
 user and the market, then plan and record through here.
@@ -9,22 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from rebalancer.domain.models import ZERO
 from rebalancer.domain.plan import Plan
+from rebalancer.domain.plan_record import AccountRef, NewPlan
 from rebalancer.domain.planning import build_plan
 from rebalancer.domain.settings import Strategy
-from rebalancer.service import records
 from rebalancer.service.market import MarketView, UserView, planning_input
 
 
 @dataclass(frozen=True)
 class Draft:
-    """A plan and the history record that stores it as `proposed`."""
+    """A plan, and the plan to store as `proposed` (for the account read)."""
 
     plan: Plan
-    record: dict[str, Any]
+    new: NewPlan
 
 
 def draft_plan(
@@ -44,8 +43,6 @@ def draft_plan(
     """
     inp = planning_input(user, market, as_of, cash_to_invest_usd, cash_to_raise_usd)
     plan = build_plan(inp, strategy)
-    account = records.account_ref(market.account_number, user.paper)
-    record = records.proposed(
-        plan, now, reason, cash_to_invest_usd, cash_to_raise_usd, account=account
-    )
-    return Draft(plan, record)
+    account = AccountRef(market.account_number, user.paper)
+    new = NewPlan(plan, reason, now, account, cash_to_invest_usd, cash_to_raise_usd)
+    return Draft(plan, new)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from rebalancer.domain.drift import DriftReport, measure_drift
+from rebalancer.domain.drift_log import DriftLogEntry
 from rebalancer.domain.execution import Leg, PlanStatus
 from rebalancer.domain.models import OrderResult
 from rebalancer.domain.plan import Plan
-from rebalancer.service import records
+from rebalancer.domain.progress import GoalProgress
 from rebalancer.service.context import Ports
 from rebalancer.service.drafts import draft_plan
 from rebalancer.service.executor import execute_plan
@@ -33,7 +34,7 @@ class DriftCheckResult:
     drift_log_id: str
     plan_id: str | None
     message: str
-    goal_progress: dict[str, Any] | None = None
+    goal_progress: GoalProgress | None = None
 
 
 def check_drift(uid: str, ports: Ports, *, dry_run: bool) -> DriftCheckResult:
@@ -52,26 +53,25 @@ def check_drift(uid: str, ports: Ports, *, dry_run: bool) -> DriftCheckResult:
     require_value(market.portfolio)
     report = measure_drift(market.portfolio, user.targets, user.settings.drift)
     now = ports.clock.now()
-    drift_log_id = ports.store.new_id()
-    progress = records.progress_record(goal_status(user.settings, report.portfolio_value_usd, now))
+    drift_log_id = ports.plans.new_id()
+    progress = goal_status(user.settings, report.portfolio_value_usd, now)
+    log = DriftLogEntry(drift_log_id, report, now, "manual", dry_run, None, progress)
 
     if not report.needs_rebalance or dry_run:
         message = _message(report.needs_rebalance)
-        log = {**records.drift_log(report, now, dry_run, None), "goal_progress": progress}
-        ports.store.record_check(uid, drift_log_id, log, None, None)
+        ports.drift_logs.record_check(uid, log, None)
         return DriftCheckResult(report, None, (), dry_run, drift_log_id, None, message, progress)
 
     draft = draft_plan(user, market, trading_day(now), now, "Drift trigger")
-    plan, plan_id = draft.plan, ports.store.new_id()
-    history = {**draft.record, "drift_log_id": drift_log_id}
-    log = {**records.drift_log(report, now, dry_run, plan_id), "goal_progress": progress}
-    ports.store.record_check(uid, drift_log_id, log, plan_id, history)
+    plan, plan_id = draft.plan, ports.plans.new_id()
+    new = replace(draft.new, drift_log_id=drift_log_id)
+    ports.drift_logs.record_check(uid, replace(log, plan_id=plan_id), new)
     if not plan.trades:
-        message = records.outcome(())
+        message = outcome(())
         return DriftCheckResult(report, plan, (), dry_run, drift_log_id, plan_id, message, progress)
     run = execute_plan(uid, plan_id, ports)
     orders = tuple(leg_result(leg) for leg in run.legs)
-    message = _RUNNING.get(run.status) or records.outcome(orders)
+    message = _RUNNING.get(run.status) or outcome(orders)
     return DriftCheckResult(report, plan, orders, dry_run, drift_log_id, plan_id, message, progress)
 
 
@@ -89,6 +89,18 @@ def leg_result(leg: Leg) -> OrderResult:
         filled_avg_price_usd=leg.filled_avg_price_usd,
         error=leg.error,
     )
+
+
+def outcome(orders: Sequence[OrderResult]) -> str:
+    """A one-line summary of what the orders did."""
+    placed = sum(1 for o in orders if o.placed)
+    if not orders:
+        return "Rebalancing needed, but every trade was below the minimum or untradable"
+    if placed == len(orders):
+        return "Rebalancing executed"
+    if placed == 0:
+        return "Rebalancing not executed: " + (orders[0].error or orders[0].status)
+    return f"Rebalancing partially executed: {placed} of {len(orders)} orders placed"
 
 
 _RUNNING = {

@@ -26,7 +26,6 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
@@ -55,14 +54,19 @@ from rebalancer.domain.execution import (
 )
 from rebalancer.domain.models import ZERO, OrderIntent, OrderResult, OrderType, Side, TimeInForce
 from rebalancer.domain.plan import Plan
-from rebalancer.domain.settings import Strategy, UnfilledOrders
-from rebalancer.service import records
+from rebalancer.domain.plan_record import (
+    AccountRef,
+    LeaseLost,
+    PlanChanges,
+    PlanRecord,
+    Replanned,
+    planned_legs,
+)
+from rebalancer.domain.settings import UnfilledOrders
 from rebalancer.service.context import Ports, linked_broker
 from rebalancer.service.drafts import draft_plan
-from rebalancer.service.legs import legs_from_plan, legs_from_record, legs_record
 from rebalancer.service.market import read_market, read_user, trading_day
 from rebalancer.service.ports import Broker, BrokerLink
-from rebalancer.service.records import dec
 from rebalancer.service.trading import kill_switch_refusal
 
 T = TypeVar("T")
@@ -81,12 +85,12 @@ REPLAN_INDEX_STEP = 100  # a re-planned plan's legs get fresh indexes, so fresh 
 
 @dataclass(frozen=True)
 class ExecutionResult:
-    """The plan as stored after this run, and its legs."""
+    """The plan's status and legs after this run, and its stored document (for answers)."""
 
     plan_id: str
     status: PlanStatus
     legs: tuple[Leg, ...]
-    record: dict[str, Any]
+    document: Mapping[str, Any]
 
 
 class _OutOfTime(Exception):
@@ -110,22 +114,23 @@ class _Run:
         self.started = ports.clock.now()
         self.deadline = self.started + timedelta(seconds=budget_s)
         self.renewed = self.started
-        user_settings = ports.store.get_settings(uid)  # read once per run
+        user_settings = ports.users.get_settings(uid)  # read once per run
         self.settings = user_settings.execution
         self.costs = user_settings.costs
         self.legs: dict[int, Leg] = {}
         self.windows: dict[str, datetime] = {}
         self.released = False  # the run recorded its end and let the lease go
 
-    def save(self, changes: dict[str, Any] | None = None, *, release: bool = False) -> None:
+    def save(self, changes: PlanChanges | None = None, *, release: bool = False) -> None:
         """Record the legs (and `changes`) while holding the lease: fenced and renewed.
 
         Raises:
             ConcurrentExecution: The lease was lost to another run.
         """
-        body = {"legs": legs_record(self.legs.values()), **(changes or {})}
+        legs = tuple(sorted(self.legs.values(), key=lambda leg: leg.index))
+        body = PlanChanges(legs=legs).merged(changes or PlanChanges())
         now = self.ports.clock.now()
-        self.ports.store.save_execution(
+        self.ports.leases.save_execution(
             self.uid, self.plan_id, self.executor, body, now, LEASE_S, release=release
         )
         self.renewed = now
@@ -175,7 +180,7 @@ class _Run:
         attempt = 0
         while True:
             attempt += 1
-            refusal = kill_switch_refusal(self.ports.store)
+            refusal = kill_switch_refusal(self.ports.system)
             if refusal is not None:
                 return replace(leg, status=LegStatus.REFUSED, error=refusal)
             self.save()  # the fencing check, right before the order goes out
@@ -262,7 +267,7 @@ class _Run:
             # finishes the same window, it does not start a new one.
             closes = self.ports.clock.now() + timedelta(seconds=self.settings.fill_wait_s)
             self.windows[side.value] = closes
-            self.save({"fill_windows": dict(self.windows)})
+            self.save(PlanChanges(fill_windows=dict(self.windows)))
         while True:
             self.refresh(self.open_legs(side))
             if not self.open_legs(side) or self.ports.clock.now() >= closes:
@@ -372,20 +377,13 @@ def execute_plan(
     if waiting is not None:
         return waiting
     executor = new_executor_id()
-    record = ports.store.start_execution(uid, plan_id, executor, ports.clock.now(), LEASE_S)
-    if PlanStatus(record["status"]).finished:
-        return ExecutionResult(
-            plan_id, PlanStatus(record["status"]), legs_from_record(record), record
-        )
+    record = ports.leases.start_execution(uid, plan_id, executor, ports.clock.now(), LEASE_S)
+    if record.status.finished:
+        return ExecutionResult(plan_id, record.status, record.legs, record.document)
     broker, link = linked_broker(uid, ports)
     run = _Run(uid, plan_id, ports, broker, executor, budget_s)
-    legs = legs_from_record(record) or legs_from_plan(record, plan_id)
-    run.legs = {leg.index: leg for leg in legs}
-    run.windows = {
-        side: at
-        for side, at in (record.get("fill_windows") or {}).items()
-        if isinstance(at, datetime)
-    }
+    run.legs = {leg.index: leg for leg in record.legs}
+    run.windows = dict(record.fill_windows)
     try:
         _check_account(run, record, link)
         return _drive(run, record, link)
@@ -412,27 +410,27 @@ def _while_closed(uid: str, plan_id: str, ports: Ports) -> ExecutionResult | Non
     queued for the open in one transaction. Neither is `executing` for a moment: a
     user's check at that moment would be refused for no reason.
     """
-    record = ports.store.get_history(uid, plan_id)
-    waiting = {PlanStatus.QUEUED.value, PlanStatus.PROPOSED.value}
-    if record is None or record.get("status") not in waiting:
+    record = ports.plans.get_plan(uid, plan_id)
+    if record is None or record.status not in {PlanStatus.QUEUED, PlanStatus.PROPOSED}:
         return None
-    legs = legs_from_record(record) or legs_from_plan(record, plan_id)
+    legs = record.legs
     if not legs or all(leg.crypto for leg in legs):
         return None
     clock = linked_broker(uid, ports)[0].get_clock()
     if clock.is_open:
         return None
-    if record.get("status") == PlanStatus.QUEUED.value:
-        return ExecutionResult(plan_id, PlanStatus.QUEUED, legs, record)
+    if record.status is PlanStatus.QUEUED:
+        return ExecutionResult(plan_id, PlanStatus.QUEUED, legs, record.document)
     run_at = clock.next_open + QUEUE_DELAY
     task_id = f"plan-{plan_id}-{run_at.astimezone(UTC):%Y%m%d%H%M}"
     ports.tasks.enqueue(TASK_FUNCTION, {"uid": uid, "plan_id": plan_id}, task_id, run_at)
-    changes = {"queued_until": run_at, "queued_task": task_id, "legs": legs_record(legs)}
-    stored = ports.store.queue_plan(uid, plan_id, ports.clock.now(), changes)
-    return ExecutionResult(plan_id, PlanStatus(str(stored.get("status"))), legs, stored)
+    changes = PlanChanges(legs=legs, queued_until=run_at, queued_task=task_id)
+    ports.leases.queue_plan(uid, plan_id, ports.clock.now(), changes)
+    stored = ports.plans.get_plan(uid, plan_id) or record
+    return ExecutionResult(plan_id, stored.status, legs, stored.document)
 
 
-def _drive(run: _Run, record: dict[str, Any], link: BrokerLink) -> ExecutionResult:
+def _drive(run: _Run, record: PlanRecord, link: BrokerLink) -> ExecutionResult:
     clock = run.retrying(run.broker.get_clock)
     if not clock.is_open and not all(leg.crypto for leg in run.legs.values()):
         return _queue(run, record, clock.next_open)
@@ -454,17 +452,21 @@ def _drive(run: _Run, record: dict[str, Any], link: BrokerLink) -> ExecutionResu
     run.wait(Side.BUY)
     run.close_open()
     status = outcome(list(run.legs.values()))
-    return _finish(run, status, {"orders": _orders(run)})
+    return _finish(run, status, PlanChanges(record_orders=True))
 
 
-def _finish(run: _Run, status: PlanStatus, changes: Mapping[str, Any]) -> ExecutionResult:
+def _finish(run: _Run, status: PlanStatus, changes: PlanChanges) -> ExecutionResult:
     now = run.ports.clock.now()
-    run.save({"status": status.value, "completed_at": now, **changes}, release=True)
-    stored = run.ports.store.get_history(run.uid, run.plan_id) or {}
-    return ExecutionResult(run.plan_id, status, tuple(run.legs.values()), stored)
+    run.save(PlanChanges(status=status, completed_at=now).merged(changes), release=True)
+    return ExecutionResult(run.plan_id, status, tuple(run.legs.values()), _document(run))
 
 
-def _check_account(run: _Run, record: Mapping[str, Any], link: BrokerLink) -> None:
+def _document(run: _Run) -> Mapping[str, Any]:
+    """The plan's stored document, for the answer."""
+    return run.ports.plans.get_entry(run.uid, run.plan_id) or {}
+
+
+def _check_account(run: _Run, record: PlanRecord, link: BrokerLink) -> None:
     """Refuse, and end, a plan made for another account than the one linked now.
 
     Checked before anything is sent or looked up: after a relink the old account's
@@ -473,51 +475,40 @@ def _check_account(run: _Run, record: Mapping[str, Any], link: BrokerLink) -> No
     Raises:
         PreconditionFailed: The plan names another account (the plan is marked failed).
     """
-    made_for = record.get("account") or {}
-    if not made_for:
-        return
-    if made_for.get("account_number") == link.account_number and bool(
-        made_for.get("paper")
-    ) == bool(link.paper):
+    made_for = record.account
+    if made_for is None or made_for == AccountRef(link.account_number, bool(link.paper)):
         return
     sent = any(leg.order_id or leg.status is not LegStatus.PENDING for leg in run.legs.values())
     message = (
-        f"plan {run.plan_id} was made for account {made_for.get('account_number')}; "
+        f"plan {run.plan_id} was made for account {made_for.account_number}; "
         f"the linked account is {link.account_number}: propose a new plan"
     )
     if sent:
         message += " (orders already sent stay at the first account; check them there)"
-    _finish(run, PlanStatus.FAILED, {"error": message})
+    _finish(run, PlanStatus.FAILED, PlanChanges(error=message))
     raise PreconditionFailed(message)
 
 
-def _refresh_plan(run: _Run, record: dict[str, Any], link: BrokerLink) -> ExecutionResult | None:
+def _refresh_plan(run: _Run, record: PlanRecord, link: BrokerLink) -> ExecutionResult | None:
     """Re-plan a stale plan (or one from before plans named their account); None to go on."""
-    made_for = record.get("account") or {}
-    linked = records.account_ref(link.account_number, link.paper)
-    if made_for and not _stale(run, record):
+    if record.account is not None and not _stale(run, record):
         return None
-    plan, replans = _replan(run, record), int(record.get("replans") or 0) + 1
-    trades = [records.planned_trade(t) for t in plan.trades]
-    fresh = legs_from_plan({"trades": trades}, run.plan_id, first_index=replans * REPLAN_INDEX_STEP)
+    plan, replans = _replan(run, record), record.replans + 1
+    fresh = planned_legs(plan, run.plan_id, first_index=replans * REPLAN_INDEX_STEP)
     run.legs = {leg.index: leg for leg in fresh}
-    changes = {
-        **records.plan_record(plan),
-        "account": linked,
-        "replans": replans,
-        "replanned_at": run.ports.clock.now(),
-    }
+    linked = AccountRef(link.account_number, link.paper)
+    changes = PlanChanges(replanned=Replanned(plan, linked, replans, run.ports.clock.now()))
     if not fresh:
-        changes["cancel_reason"] = "nothing to trade: the account is within its bands now"
-        return _finish(run, PlanStatus.CANCELLED, changes)
+        reason = "nothing to trade: the account is within its bands now"
+        return _finish(run, PlanStatus.CANCELLED, changes.merged(PlanChanges(cancel_reason=reason)))
     run.save(changes)
     return None
 
 
-def _stale(run: _Run, record: Mapping[str, Any]) -> bool:
+def _stale(run: _Run, record: PlanRecord) -> bool:
     """Older than `FRESH_S`, or the account has orders since the plan was made."""
-    made = record.get("replanned_at") or record.get("created_at")
-    if not isinstance(made, datetime):
+    made = record.made_at
+    if made is None:
         return True
     if (run.ports.clock.now() - made).total_seconds() > FRESH_S:
         return True
@@ -526,7 +517,7 @@ def _stale(run: _Run, record: Mapping[str, Any]) -> bool:
     return any(not (o.client_order_id or "").startswith(own) for o in orders)
 
 
-def _replan(run: _Run, record: Mapping[str, Any]) -> Plan:
+def _replan(run: _Run, record: PlanRecord) -> Plan:
     """The same strategy and cash flows, planned from the account as it is now."""
     user = read_user(run.uid, run.ports)
     market = read_market(run.broker, user.targets)
@@ -536,21 +527,21 @@ def _replan(run: _Run, record: Mapping[str, Any]) -> Plan:
         market,
         trading_day(now),
         now,
-        str(record.get("reason") or "Manual"),
-        Strategy(str(record.get("strategy") or Strategy.AUTO.value)),
-        Decimal(str(record.get("cash_to_invest") or 0)),
-        Decimal(str(record.get("cash_to_raise") or 0)),
+        record.reason,
+        record.strategy,
+        record.cash_to_invest_usd,
+        record.cash_to_raise_usd,
     ).plan
 
 
-def _queue(run: _Run, record: dict[str, Any], next_open: Any) -> ExecutionResult:
+def _queue(run: _Run, record: PlanRecord, next_open: datetime) -> ExecutionResult:
     """Market closed: no orders; queue the plan and schedule its run after the open."""
     run_at = next_open + QUEUE_DELAY
     task_id = f"plan-{run.plan_id}-{run_at.astimezone(UTC):%Y%m%d%H%M}"
     _enqueue(run, task_id, run_at)
-    changes = {"status": PlanStatus.QUEUED.value, "queued_until": run_at, "queued_task": task_id}
+    changes = PlanChanges(status=PlanStatus.QUEUED, queued_until=run_at, queued_task=task_id)
     run.save(changes, release=True)
-    stored = run.ports.store.get_history(run.uid, run.plan_id) or record
+    stored = run.ports.plans.get_entry(run.uid, run.plan_id) or record.document
     return ExecutionResult(run.plan_id, PlanStatus.QUEUED, tuple(run.legs.values()), stored)
 
 
@@ -559,10 +550,10 @@ def _hand_off(run: _Run) -> ExecutionResult:
     now = run.ports.clock.now()
     # Released first, so that the task (delivered at once) finds the lease free; a crash
     # in between is what the watch task is for.
-    run.save({"handed_off_at": now}, release=True)
+    run.save(PlanChanges(handed_off_at=now), release=True)
     _enqueue(run, f"resume-{run.plan_id}-{run.executor}", now)
-    stored = run.ports.store.get_history(run.uid, run.plan_id) or {}
-    return ExecutionResult(run.plan_id, PlanStatus.EXECUTING, tuple(run.legs.values()), stored)
+    legs = tuple(run.legs.values())
+    return ExecutionResult(run.plan_id, PlanStatus.EXECUTING, legs, _document(run))
 
 
 def _watch(run: _Run) -> None:
@@ -577,23 +568,5 @@ def _enqueue(run: _Run, task_id: str, at: datetime) -> None:
 
 def _note_lost_lease(run: _Run, lost: ConcurrentExecution) -> None:
     """Say in the plan that this executor stopped because another run took over."""
-    note = {"executor": run.executor, "at": run.ports.clock.now(), "message": lost.message}
-    run.ports.store.annotate_plan(run.uid, run.plan_id, {"lease_lost": note})
-
-
-def _orders(run: _Run) -> list[dict[str, Any]]:
-    """The legs as the history's `orders` list (the shape every reader already knows)."""
-    return [
-        {
-            "symbol": leg.symbol,
-            "side": str(leg.side),
-            "qty": dec(leg.order_qty),
-            "status": leg.status.value,
-            "order_id": leg.order_id,
-            "client_order_id": leg.client_order_id,
-            "filled_qty": dec(leg.filled_qty),
-            "filled_avg_price": dec(leg.filled_avg_price_usd),
-            "error": leg.error,
-        }
-        for leg in sorted(run.legs.values(), key=lambda leg: leg.index)
-    ]
+    note = LeaseLost(run.executor, run.ports.clock.now(), lost.message)
+    run.ports.plans.annotate_plan(run.uid, run.plan_id, PlanChanges(lease_lost=note))

@@ -2,8 +2,8 @@
 
 The user's lease document (`users/{uid}/leases/execution`) names the account's live plan
 (`plan_id`: queued or executing) and, while an executor runs it, that executor
-(`holder`) until `expires_at`. Pure decisions shared by every Store adapter; the
-adapters run them in one transaction with the writes they ask for.
+(`holder`) until `expires_at`. Pure decisions on the typed records, shared by every
+store adapter; the adapters run them in one transaction with the writes they ask for.
 
 - A run of another plan supersedes a queued live plan (nothing of it was sent), and is
   refused while the live plan executes (its orders may be at the broker).
@@ -13,48 +13,46 @@ adapters run them in one transaction with the writes they ask for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from rebalancer.domain.errors import ConcurrentExecution, NotFound, PreconditionFailed
 from rebalancer.domain.execution import PlanStatus, can_move
-
-Doc = Mapping[str, Any]
-_SENT = {"submitting", "open", "filled", "partially_filled", "cancelled", "failed"}
+from rebalancer.domain.plan_record import ExecutionLease, LeaseHold, PlanChanges, PlanRecord
 
 
 @dataclass(frozen=True)
 class LeaseWrites:
     """What taking the lease writes: the plan's changes, the lease, another plan's changes."""
 
-    plan: dict[str, Any]
-    lease: dict[str, Any]
-    superseded: dict[str, Any] | None = None
+    plan: PlanChanges
+    lease: ExecutionLease
+    superseded: PlanChanges | None = None
 
 
 # A lease decision over (plan, lease, the plan the lease names, write): it returns the plan.
 LiveDecision = Callable[
-    [Doc | None, Doc | None, Doc | None, Callable[[LeaseWrites], object]], dict[str, Any]
+    [PlanRecord | None, ExecutionLease | None, PlanRecord | None, Callable[[LeaseWrites], object]],
+    PlanRecord,
 ]
 
 
 def begin_execution(
-    plan: Doc | None,
-    lease: Doc | None,
-    live: Doc | None,
+    plan: PlanRecord | None,
+    lease: ExecutionLease | None,
+    live: PlanRecord | None,
     plan_id: str,
     executor: str,
     now: datetime,
     lease_s: float,
     write: Callable[[LeaseWrites], object],
-) -> dict[str, Any]:
+) -> PlanRecord:
     """Decide whether `executor` may run the plan, and write the lease if so.
 
     Args:
-        plan: The plan document, or None.
-        lease: The user's lease document, or None.
+        plan: The plan, or None.
+        lease: The user's lease, or None.
         live: The plan the lease names when that is another plan, or None.
         plan_id: The plan to run.
         executor: The id of this execution attempt.
@@ -67,40 +65,36 @@ def begin_execution(
 
     Raises:
         NotFound: No such plan.
-        PreconditionFailed: The entry is not a plan that can run (e.g. a manual trade).
+        PreconditionFailed: The plan has nothing to execute, or cannot move to executing.
         ConcurrentExecution: Another executor holds the lease, or another plan of the
             account is executing.
     """
-    status = _runnable_status(plan, plan_id)
-    if plan is None or status.finished:
-        return dict(plan or {})
-    if not plan.get("trades") and not plan.get("legs") and status is PlanStatus.PROPOSED:
+    plan = _existing(plan, plan_id)
+    if plan.status.finished:
+        return plan
+    if not plan.legs and plan.status is PlanStatus.PROPOSED:
         raise PreconditionFailed(f"plan {plan_id} has no trades to execute")
     superseded = _check_live(lease, live, plan_id, executor, now)
-    if not can_move(status, PlanStatus.EXECUTING):
-        raise PreconditionFailed(f"plan {plan_id} is {status.value}")
-    until = now + timedelta(seconds=lease_s)
-    changes = {
-        "status": PlanStatus.EXECUTING.value,
-        "lease_holder": executor,
-        "lease_expires_at": until,
-        "updated_at": now,
-        "started_at": plan.get("started_at") or now,
-    }
-    lease_doc = {"plan_id": plan_id, "holder": executor, "expires_at": until}
-    write(LeaseWrites(changes, lease_doc, superseded))
-    return {**plan, **changes}
+    if not can_move(plan.status, PlanStatus.EXECUTING):
+        raise PreconditionFailed(f"plan {plan_id} is {plan.status.value}")
+    hold = LeaseHold(executor, now + timedelta(seconds=lease_s))
+    started = plan.started_at or now
+    changes = PlanChanges(
+        status=PlanStatus.EXECUTING, lease=hold, started_at=started, updated_at=now
+    )
+    write(LeaseWrites(changes, ExecutionLease(plan_id, hold.holder, hold.expires_at), superseded))
+    return replace(plan, status=PlanStatus.EXECUTING, lease=hold, started_at=started)
 
 
 def begin_queue(
-    plan: Doc | None,
-    lease: Doc | None,
-    live: Doc | None,
+    plan: PlanRecord | None,
+    lease: ExecutionLease | None,
+    live: PlanRecord | None,
     plan_id: str,
     now: datetime,
-    changes: Mapping[str, Any],
+    changes: PlanChanges,
     write: Callable[[LeaseWrites], object],
-) -> dict[str, Any]:
+) -> PlanRecord:
     """Queue a proposed plan for the open, under the same one-live-plan rule as a run.
 
     The plan goes straight from `proposed` to `queued`, never `executing` for a moment
@@ -113,19 +107,18 @@ def begin_queue(
         NotFound: No such plan.
         ConcurrentExecution: Another plan of the account is executing.
     """
-    status = _runnable_status(plan, plan_id)
-    if plan is None or status is not PlanStatus.PROPOSED:
-        return dict(plan or {})
+    plan = _existing(plan, plan_id)
+    if plan.status is not PlanStatus.PROPOSED:
+        return plan
     superseded = _check_live(lease, live, plan_id, "", now)
-    queued = {**changes, "status": PlanStatus.QUEUED.value, "updated_at": now}
-    pointer = {"plan_id": plan_id, "holder": None, "expires_at": None}
-    write(LeaseWrites(queued, pointer, superseded))
-    return {**plan, **queued}
+    queued = changes.merged(PlanChanges(status=PlanStatus.QUEUED, updated_at=now))
+    write(LeaseWrites(queued, ExecutionLease(plan_id), superseded))
+    return replace(plan, status=PlanStatus.QUEUED, legs=queued.legs or plan.legs)
 
 
 def cancel_unsent(
-    plan: Doc | None, lease: Doc | None, plan_id: str, now: datetime
-) -> tuple[dict[str, Any], bool] | None:
+    plan: PlanRecord | None, lease: ExecutionLease | None, plan_id: str, now: datetime
+) -> tuple[PlanChanges, bool] | None:
     """Cancel a plan none of whose orders was sent, as one compare-and-set.
 
     An executor starting the plan reads its status in its own transaction, so once this
@@ -139,103 +132,96 @@ def cancel_unsent(
         NotFound: No such plan.
         ConcurrentExecution: An executor holds the plan's lease right now.
     """
-    status = _runnable_status(plan, plan_id)
-    assert plan is not None
-    named = lease is not None and lease.get("plan_id") == plan_id
+    plan = _existing(plan, plan_id)
+    named = lease is not None and lease.plan_id == plan_id
     if named and lease is not None and _held(lease, "", now):
         raise ConcurrentExecution(f"plan {plan_id} is executing right now; try again")
-    sent = any(
-        leg.get("status") != "pending" or leg.get("order_id") for leg in plan.get("legs") or []
-    )
-    if status.finished or sent or status is PlanStatus.EXECUTING:
+    if plan.status.finished or plan.sent or plan.status is PlanStatus.EXECUTING:
         return None
-    changes = {"status": PlanStatus.CANCELLED.value, "cancelled_at": now, "updated_at": now}
+    changes = PlanChanges(status=PlanStatus.CANCELLED, cancelled_at=now, updated_at=now)
     return changes, named
 
 
 def begin_cancel(
-    plan: Doc | None, lease: Doc | None, plan_id: str, executor: str, now: datetime, lease_s: float
-) -> dict[str, Any] | None:
+    plan: PlanRecord | None,
+    lease: ExecutionLease | None,
+    plan_id: str,
+    executor: str,
+    now: datetime,
+    lease_s: float,
+) -> ExecutionLease | None:
     """The lease to write so that `executor` may cancel a plan whose orders were sent.
 
     Returns:
-        The lease document to write, or None when the plan is finished (no executor runs
-        it again, so its open orders are cancelled without the lease).
+        The lease to write, or None when the plan is finished (no executor runs it
+        again, so its open orders are cancelled without the lease).
 
     Raises:
         NotFound: No such plan.
         ConcurrentExecution: An executor holds the plan's lease right now.
     """
-    status = _runnable_status(plan, plan_id)
-    if status.finished:
+    if _existing(plan, plan_id).status.finished:
         return None
-    if lease is not None and lease.get("plan_id") == plan_id and _held(lease, executor, now):
+    if lease is not None and lease.plan_id == plan_id and _held(lease, executor, now):
         raise ConcurrentExecution(f"plan {plan_id} is executing right now; try again")
-    return {"plan_id": plan_id, "holder": executor, "expires_at": now + timedelta(seconds=lease_s)}
+    return ExecutionLease(plan_id, executor, now + timedelta(seconds=lease_s))
 
 
-def fence(lease: Doc | None, plan_id: str, executor: str) -> None:
+def fence(lease: ExecutionLease | None, plan_id: str, executor: str) -> None:
     """Raise unless the lease still names this executor for this plan (the fencing check).
 
     Raises:
         ConcurrentExecution: The lease expired and another run took it, or it was released.
     """
-    if lease is None or lease.get("plan_id") != plan_id or lease.get("holder") != executor:
+    if lease is None or lease.plan_id != plan_id or lease.holder != executor:
         raise ConcurrentExecution("this execution lost its lease to another run")
 
 
-def released_lease(plan_id: str, status: PlanStatus) -> dict[str, Any] | None:
-    """The lease document after a release: the live-plan pointer, or none once finished."""
+def released_lease(plan_id: str, status: PlanStatus) -> ExecutionLease | None:
+    """The lease after a release: the live-plan pointer, or none once finished."""
     if status.finished or status is PlanStatus.PROPOSED:
         return None
-    return {"plan_id": plan_id, "holder": None, "expires_at": None}
+    return ExecutionLease(plan_id)
 
 
-def _runnable_status(plan: Doc | None, plan_id: str) -> PlanStatus:
+def _existing(plan: PlanRecord | None, plan_id: str) -> PlanRecord:
     if plan is None:
         raise NotFound(f"plan {plan_id} not found")
-    try:
-        return PlanStatus(str(plan.get("status")))
-    except ValueError:
-        raise PreconditionFailed(f"plan {plan_id} cannot be executed") from None
+    return plan
 
 
 def _check_live(
-    lease: Doc | None, live: Doc | None, plan_id: str, executor: str, now: datetime
-) -> dict[str, Any] | None:
+    lease: ExecutionLease | None,
+    live: PlanRecord | None,
+    plan_id: str,
+    executor: str,
+    now: datetime,
+) -> PlanChanges | None:
     """Apply the one-live-plan rule; returns the changes that supersede another plan."""
     if lease is None:
         return None
-    if lease.get("plan_id") == plan_id:
+    if lease.plan_id == plan_id:
         if _held(lease, executor, now):
             raise ConcurrentExecution("another execution is running for this account; try again")
         return None
-    other = str(lease.get("plan_id"))
-    try:
-        other_status = PlanStatus(str((live or {}).get("status")))
-    except ValueError:
+    if live is None:
         return None  # a pointer to nothing: take over
-    if other_status is PlanStatus.EXECUTING:
+    if live.status is PlanStatus.EXECUTING:
         raise ConcurrentExecution(
-            f"plan {other} is executing for this account; wait for it or cancel it"
+            f"plan {lease.plan_id} is executing for this account; wait for it or cancel it"
         )
-    if other_status is PlanStatus.QUEUED:
-        return {
-            "status": PlanStatus.CANCELLED.value,
-            "cancelled_at": now,
-            "updated_at": now,
-            "cancel_reason": f"superseded by plan {plan_id}",
-            "superseded_by": plan_id,
-        }
+    if live.status is PlanStatus.QUEUED:
+        return PlanChanges(
+            status=PlanStatus.CANCELLED,
+            cancelled_at=now,
+            updated_at=now,
+            cancel_reason=f"superseded by plan {plan_id}",
+            superseded_by=plan_id,
+        )
     return None
 
 
-def _held(lease: Doc, executor: str, now: datetime) -> bool:
+def _held(lease: ExecutionLease, executor: str, now: datetime) -> bool:
     """Whether someone else holds the lease and it has not expired."""
-    holder = lease.get("holder")
-    return bool(holder) and holder != executor and _expires(lease) > now
-
-
-def _expires(lease: Doc) -> datetime:
-    value = lease.get("expires_at")
-    return value if isinstance(value, datetime) else datetime.min.replace(tzinfo=UTC)
+    holder, expires = lease.holder, lease.expires_at
+    return bool(holder) and holder != executor and expires is not None and expires > now

@@ -36,7 +36,7 @@ def link_broker(uid: str, credentials: BrokerCredentials, ports: Ports) -> Linke
         BrokerError: If the broker cannot be reached.
     """
     now = ports.clock.now()
-    retry_at = ports.store.count_attempt(uid, "link_broker", now, LINK_ATTEMPTS, LINK_WINDOW)
+    retry_at = ports.users.count_attempt(uid, "link_broker", now, LINK_ATTEMPTS, LINK_WINDOW)
     if retry_at is not None:
         wait_s = max(1, math.ceil((retry_at - now).total_seconds()))
         when = retry_at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -56,10 +56,10 @@ def link_broker(uid: str, credentials: BrokerCredentials, ports: Ports) -> Linke
         account_number=account.account_number,
         auth_type="oauth" if credentials.oauth_token else "api_key",
     )
-    ports.store.save_broker_link(uid, link, now)
+    ports.users.save_broker_link(uid, link, now)
     return LinkedAccount(account.account_number, account.status, credentials.paper)
 
 
 def unlink_broker(uid: str, ports: Ports) -> bool:
     """Forget the user's broker credentials; False when none were linked."""
-    return ports.store.delete_broker_link(uid)
+    return ports.users.delete_broker_link(uid)

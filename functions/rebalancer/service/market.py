@@ -64,8 +64,8 @@ def read_user(uid: str, ports: Ports) -> UserView:
         NoBrokerLinked, NoTargets, TargetsNotSummingTo100: Before any broker call.
     """
     targets, settings, (broker, link) = in_parallel(
-        lambda: ports.store.get_targets(uid),
-        lambda: ports.store.get_settings(uid),
+        lambda: ports.users.get_targets(uid),
+        lambda: ports.users.get_settings(uid),
         lambda: linked_broker(uid, ports),
     )
     return UserView(enabled_targets(targets), settings, broker, link.paper)

@@ -13,15 +13,15 @@ from __future__ import annotations
 import hashlib
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from rebalancer.domain.drift import measure_drift
+from rebalancer.domain.drift_log import DriftAlert, DriftLogEntry, FanOutSummary, NightRecord
+from rebalancer.domain.execution import PlanStatus
 from rebalancer.domain.plan import Plan
 from rebalancer.domain.schedule import Decision, decide
-from rebalancer.service import records
 from rebalancer.service.context import Ports
 from rebalancer.service.drafts import draft_plan
 from rebalancer.service.executor import TASK_BUDGET_S, execute_plan
@@ -98,7 +98,7 @@ def fan_out(ports: Ports, night: date, page_size: int = 500, workers: int = 64) 
     users = enqueued = 0
     run_at = ports.clock.now()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fan-out") as pool:
-        for page in ports.store.nightly_users(page_size):
+        for page in ports.nightly.nightly_users(page_size):
             users += len(page)
             results = pool.map(
                 lambda uid: ports.tasks.enqueue(
@@ -108,16 +108,8 @@ def fan_out(ports: Ports, night: date, page_size: int = 500, workers: int = 64) 
             )
             enqueued += sum(1 for new in results if new)
     result = FanOut(users, enqueued, users - enqueued, time.perf_counter() - started)
-    ports.store.record_fan_out(
-        night,
-        {
-            "users": result.users,
-            "enqueued": result.enqueued,
-            "already_queued": result.already_queued,
-            "seconds": round(result.seconds, 3),
-            "finished_at": ports.clock.now(),
-        },
-    )
+    summary = FanOutSummary(users, enqueued, users - enqueued, result.seconds, ports.clock.now())
+    ports.nightly.record_fan_out(night, summary)
     return result
 
 
@@ -151,45 +143,36 @@ def rebalance_user(uid: str, night: date, ports: Ports, timezone: str) -> NightR
     )
     now = ports.clock.now()
     progress = goal_status(settings, report.portfolio_value_usd, now)
-    log = {**records.drift_log(report, now, False, None), "trigger": "nightly"}
-    log["goal_progress"] = records.progress_record(progress)
-    log["decision"] = {"due": decision.due, "reason": decision.reason}
-    writes: dict[str, dict[str, Any]] = {f"users/{uid}/driftLogs/nightly-{night:%Y%m%d}": log}
+    log_id = f"nightly-{night:%Y%m%d}"
+    log = DriftLogEntry(log_id, report, now, "nightly", False, None, progress, decision)
     if not decision.due:
-        ports.store.record_night(uid, writes)
+        ports.nightly.record_night(uid, NightRecord(night, log))
         return NightResult(uid, None, decision, None, None, False)
 
     plan_id = f"nightly{night:%Y%m%d}"
-    existing = ports.store.get_history(uid, plan_id)
+    existing = ports.plans.get_plan(uid, plan_id)
     if existing is None:
         draft = draft_plan(user, market, night, now, decision.reason)
-        plan = draft.plan
-        history = {**draft.record, "drift_log_id": f"nightly-{night:%Y%m%d}"}
-        log["plan_id"] = plan_id
-        writes[f"users/{uid}/rebalanceHistory/{plan_id}"] = history
-        writes[f"userSettings/{uid}"] = {"last_auto_run_on": night.isoformat(), "updated_at": now}
-        if not settings.auto_execute:
-            writes[f"users/{uid}/driftAlerts/{night:%Y%m%d}"] = alert_record(
-                plan, plan_id, decision, now
-            )
-        ports.store.record_night(uid, writes)
-    status = existing.get("status") if existing else "proposed"
-    if settings.auto_execute and (
-        existing is None or status in {"proposed", "queued", "executing"}
-    ):
-        status = execute_plan(uid, plan_id, ports, budget_s=TASK_BUDGET_S).status.value
-    return NightResult(uid, None, decision, plan_id, status, not settings.auto_execute)
+        plan, new = draft.plan, replace(draft.new, drift_log_id=log_id)
+        alert = None if settings.auto_execute else drift_alert(plan, plan_id, decision, night, now)
+        record = NightRecord(night, replace(log, plan_id=plan_id), plan_id, new, alert, night)
+        ports.nightly.record_night(uid, record)
+    status = existing.status if existing else PlanStatus.PROPOSED
+    if settings.auto_execute and not status.finished:
+        status = execute_plan(uid, plan_id, ports, budget_s=TASK_BUDGET_S).status
+    return NightResult(uid, None, decision, plan_id, status.value, not settings.auto_execute)
 
 
-def alert_record(plan: Plan, plan_id: str, decision: Decision, now: datetime) -> dict[str, Any]:
-    """`users/{uid}/driftAlerts/{night}`: what the client shows when auto-execute is off."""
-    return {
-        "created_at": now,
-        "reason": decision.reason,
-        "plan_id": plan_id,
-        "max_drift_percent": records.pct(plan.drift_before.max_drift_percent),
-        "orders": len(plan.trades),
-        "estimated_tax": records.usd(plan.estimated_tax_usd),
-        "message": f"{decision.reason}: a plan of {len(plan.trades)} orders awaits your review",
-        "read": False,
-    }
+def drift_alert(
+    plan: Plan, plan_id: str, decision: Decision, night: date, now: datetime
+) -> DriftAlert:
+    """The night's alert when auto-execute is off: a plan awaits the user's review."""
+    return DriftAlert(
+        night=night,
+        plan_id=plan_id,
+        reason=decision.reason,
+        created_at=now,
+        max_drift_percent=plan.drift_before.max_drift_percent,
+        orders=len(plan.trades),
+        estimated_tax_usd=plan.estimated_tax_usd,
+    )

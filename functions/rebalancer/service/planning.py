@@ -58,7 +58,6 @@ def propose_plan(
         cash_to_invest_usd,
         cash_to_raise_usd,
     )
-    plan, record = draft.plan, draft.record
-    plan_id = ports.store.new_id()
-    ports.store.add_history(uid, plan_id, record)
-    return Proposal(plan_id, plan)
+    plan_id = ports.plans.new_id()
+    ports.plans.add_plan(uid, plan_id, draft.new)
+    return Proposal(plan_id, draft.plan)

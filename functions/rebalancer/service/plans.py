@@ -7,6 +7,7 @@ from typing import Any
 
 from rebalancer.domain.errors import NotFound
 from rebalancer.domain.execution import Leg, LegStatus, PlanStatus, broker_leg_status
+from rebalancer.domain.plan_record import PlanChanges
 from rebalancer.service.context import Ports, linked_broker
 from rebalancer.service.executor import (
     LEASE_S,
@@ -15,7 +16,6 @@ from rebalancer.service.executor import (
     execute_plan,
     new_executor_id,
 )
-from rebalancer.service.legs import legs_from_record, legs_record
 from rebalancer.service.ports import Broker
 
 # What a task may act on: a plan waiting for the open, or one a cut-off run left.
@@ -28,10 +28,10 @@ def get_plan(uid: str, plan_id: str, ports: Ports) -> dict[str, Any]:
     Raises:
         NotFound: No such plan for this user (another user's id is simply not found).
     """
-    record = ports.store.get_history(uid, plan_id)
-    if record is None:
+    entry = ports.plans.get_entry(uid, plan_id)
+    if entry is None:
         raise NotFound(f"plan {plan_id} not found")
-    return record
+    return entry
 
 
 def run_plan(uid: str, plan_id: str, ports: Ports) -> ExecutionResult:
@@ -45,8 +45,8 @@ def run_plan_task(uid: str, plan_id: str, ports: Ports) -> ExecutionResult | Non
     The body of a task is not trusted: the plan must exist for that user and be in a
     state a task may act on; anything else is answered with None (nothing is run).
     """
-    record = ports.store.get_history(uid, plan_id)
-    if record is None or PlanStatus(str(record.get("status"))) not in TASK_RUNNABLE:
+    record = ports.plans.get_plan(uid, plan_id)
+    if record is None or record.status not in TASK_RUNNABLE:
         return None
     return execute_plan(uid, plan_id, ports, budget_s=TASK_BUDGET_S)
 
@@ -65,40 +65,41 @@ def cancel_plan(uid: str, plan_id: str, ports: Ports) -> dict[str, Any]:
         ConcurrentExecution: An execution is running right now.
         BrokerError: The broker could not be asked; nothing was changed.
     """
-    record = get_plan(uid, plan_id, ports)
     now = ports.clock.now()
-    cancelled = ports.store.cancel_unsent(uid, plan_id, now)
-    if cancelled is not None:
-        return cancelled
-    legs = legs_from_record(record)
-    status = PlanStatus(str(record.get("status")))
+    if ports.leases.cancel_unsent(uid, plan_id, now) is not None:
+        return get_plan(uid, plan_id, ports)
+    record = ports.plans.get_plan(uid, plan_id)
+    if record is None:
+        raise NotFound(f"plan {plan_id} not found")
     executor = new_executor_id()
-    holds_lease = ports.store.start_cancel(uid, plan_id, executor, now, LEASE_S)
+    holds_lease = ports.leases.start_cancel(uid, plan_id, executor, now, LEASE_S)
     try:
         broker, link = linked_broker(uid, ports)
-        made_for = (record.get("account") or {}).get("account_number")
-        if made_for and made_for != link.account_number:
+        made_for = record.account
+        if made_for is not None and made_for.account_number != link.account_number:
             # Its orders are at an account no longer linked: never look them up (or
             # cancel anything) at the new one; say where they are.
-            note = f"not looked up: the plan's orders are at account {made_for}"
-            updated = [leg if leg.status.finished else replace(leg, error=note) for leg in legs]
+            note = f"not looked up: the plan's orders are at account {made_for.account_number}"
+            legs = [leg if leg.status.finished else replace(leg, error=note) for leg in record.legs]
         else:
-            updated = [_cancelled_leg(broker, leg) for leg in legs]
+            legs = [_cancelled_leg(broker, leg) for leg in record.legs]
     except BaseException:
         if holds_lease:
-            ports.store.save_execution(
-                uid, plan_id, executor, {}, ports.clock.now(), LEASE_S, release=True
+            ports.leases.save_execution(
+                uid, plan_id, executor, PlanChanges(), ports.clock.now(), LEASE_S, release=True
             )
         raise
-    changes: dict[str, Any] = {"legs": legs_record(updated)}
-    if not status.finished:
-        changes |= {"status": PlanStatus.CANCELLED.value, "cancelled_at": ports.clock.now()}
+    changes = PlanChanges(legs=tuple(legs))
+    if not record.status.finished:
+        changes = changes.merged(
+            PlanChanges(status=PlanStatus.CANCELLED, cancelled_at=ports.clock.now())
+        )
     if holds_lease:
-        ports.store.save_execution(
+        ports.leases.save_execution(
             uid, plan_id, executor, changes, ports.clock.now(), LEASE_S, release=True
         )
     else:
-        ports.store.annotate_plan(uid, plan_id, {**changes, "updated_at": ports.clock.now()})
+        ports.plans.annotate_plan(uid, plan_id, changes.merged(PlanChanges(updated_at=now)))
     return get_plan(uid, plan_id, ports)
 
 

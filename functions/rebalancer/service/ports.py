@@ -8,10 +8,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
+from rebalancer.domain.drift_log import DriftLogEntry, FanOutSummary, NightRecord
 from rebalancer.domain.models import AssetInfo, OrderIntent, OrderResult, Target
+from rebalancer.domain.plan_record import NewPlan, PlanChanges, PlanRecord
 from rebalancer.domain.risk import KillSwitch
 from rebalancer.domain.settings import UserSettings
 from rebalancer.domain.tax import Fill
+from rebalancer.domain.trade_record import ManualTrade, RecordedTrade
 
 
 @dataclass(frozen=True)
@@ -131,8 +134,8 @@ class Vault(Protocol):
         """Decrypt a token made by `seal`."""
 
 
-class Store(Protocol):
-    """Firestore, seen from the services."""
+class UserStore(Protocol):
+    """A user's own documents: targets, preferences, broker link and abuse counters."""
 
     def get_targets(self, uid: str) -> list[Target]:
         """The user's allocation documents (at most 50), checked by `allocation_rules`.
@@ -148,10 +151,7 @@ class Store(Protocol):
         """The user's rebalancing preferences (defaults when absent)."""
 
     def update_settings(self, uid: str, changes: Mapping[str, Any], now: datetime) -> None:
-        """Merge validated preference fields into `userSettings/{uid}`."""
-
-    def read_kill_switch(self) -> KillSwitch:
-        """`systemStatus/risk_management`; raises when it cannot be read."""
+        """Merge validated preference fields into the user's settings."""
 
     def get_broker_link(self, uid: str) -> BrokerLink | None:
         """The user's broker connection, if any."""
@@ -162,32 +162,6 @@ class Store(Protocol):
     def delete_broker_link(self, uid: str) -> bool:
         """Remove the connection; False when there was none."""
 
-    def new_id(self) -> str:
-        """A fresh document id."""
-
-    def record_check(
-        self,
-        uid: str,
-        drift_log_id: str,
-        drift_log: Mapping[str, Any],
-        history_id: str | None,
-        history: Mapping[str, Any] | None,
-    ) -> None:
-        """Write a drift log and, when given, a history entry in one batch."""
-
-    def add_history(self, uid: str, history_id: str, entry: Mapping[str, Any]) -> None:
-        """Write one rebalance-history entry."""
-
-    def get_history(self, uid: str, history_id: str) -> dict[str, Any] | None:
-        """One rebalance-history entry, or None."""
-
-    def save_trade(self, uid: str, history_id: str, entry: Mapping[str, Any]) -> dict[str, Any]:
-        """Write a manual trade's history entry in a transaction and return what is stored.
-
-        An entry that already records a placed order is kept: a late refusal or failure of
-        a concurrent retry never hides an order that reached the broker.
-        """
-
     def count_attempt(
         self, uid: str, action: str, now: datetime, limit: int, window: timedelta
     ) -> datetime | None:
@@ -197,21 +171,49 @@ class Store(Protocol):
         the `window` before `now`, when to retry (nothing is counted then).
         """
 
-    def record_fan_out(self, night: date, summary: Mapping[str, Any]) -> None:
-        """Keep what a nightly fan-out did in `nightlyRuns/{night}` (admins read it)."""
 
-    def nightly_users(self, page_size: int) -> Iterator[list[str]]:
-        """The uids whose rebalancing is on, a page at a time (never one giant read)."""
+class SystemStatusStore(Protocol):
+    """What admins set for everyone."""
 
-    def record_night(self, uid: str, writes: Mapping[str, Mapping[str, Any]]) -> None:
-        """Write one nightly run's documents in one batch (merged).
+    def read_kill_switch(self) -> KillSwitch:
+        """The kill-switch; raises when it cannot be read."""
 
-        Paths are under `users/{uid}` or are `userSettings/{uid}`.
+
+class PlanStore(Protocol):
+    """A user's rebalance history: plans and manual trades."""
+
+    def new_id(self) -> str:
+        """A fresh document id."""
+
+    def add_plan(self, uid: str, plan_id: str, plan: NewPlan) -> None:
+        """Store a plan as `proposed`."""
+
+    def get_plan(self, uid: str, plan_id: str) -> PlanRecord | None:
+        """One of the user's plans, or None (a manual trade's entry is not a plan)."""
+
+    def get_entry(self, uid: str, entry_id: str) -> dict[str, Any] | None:
+        """One history entry as stored (a plan or a manual trade), for answers to clients."""
+
+    def get_trade(self, uid: str, trade_id: str) -> RecordedTrade | None:
+        """A manual trade's entry, or None."""
+
+    def save_trade(self, uid: str, trade_id: str, trade: ManualTrade) -> None:
+        """Record a manual trade in a transaction.
+
+        An entry that already records a placed order is kept: a late refusal or failure of
+        a concurrent retry never hides an order that reached the broker.
         """
+
+    def annotate_plan(self, uid: str, plan_id: str, changes: PlanChanges) -> None:
+        """Merge changes into a plan without the lease (notes that never race a run)."""
+
+
+class LeaseStore(Protocol):
+    """The execution lease: one live plan per account, one executor, fenced writes."""
 
     def start_execution(
         self, uid: str, plan_id: str, executor: str, now: datetime, lease_s: float
-    ) -> dict[str, Any]:
+    ) -> PlanRecord:
         """Take the user's execution lease and mark the plan executing, in one transaction.
 
         Applies `leases.begin_execution`: a queued live plan of the account is superseded
@@ -229,7 +231,7 @@ class Store(Protocol):
         uid: str,
         plan_id: str,
         executor: str,
-        changes: Mapping[str, Any],
+        changes: PlanChanges,
         now: datetime,
         lease_s: float,
         *,
@@ -245,9 +247,7 @@ class Store(Protocol):
             ConcurrentExecution: The lease was lost to another executor.
         """
 
-    def queue_plan(
-        self, uid: str, plan_id: str, now: datetime, changes: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def queue_plan(self, uid: str, plan_id: str, now: datetime, changes: PlanChanges) -> PlanRecord:
         """Queue a proposed plan for the open in one transaction (`leases.begin_queue`).
 
         Raises:
@@ -255,7 +255,7 @@ class Store(Protocol):
             ConcurrentExecution: Another plan of the account is executing.
         """
 
-    def cancel_unsent(self, uid: str, plan_id: str, now: datetime) -> dict[str, Any] | None:
+    def cancel_unsent(self, uid: str, plan_id: str, now: datetime) -> PlanRecord | None:
         """Cancel a plan none of whose orders was sent, in one transaction.
 
         Returns the plan as stored, or None when its orders must be looked up first
@@ -278,8 +278,31 @@ class Store(Protocol):
             ConcurrentExecution: An executor holds the plan's lease.
         """
 
-    def annotate_plan(self, uid: str, plan_id: str, changes: Mapping[str, Any]) -> None:
-        """Merge fields into a plan without the lease (notes that never race a run)."""
+
+class DriftLogStore(Protocol):
+    """A user's drift logs, each with the plan it made (if any)."""
+
+    def record_check(self, uid: str, log: DriftLogEntry, plan: NewPlan | None) -> None:
+        """Write a drift log and, when given, its plan (`log.plan_id`) in one batch."""
+
+
+class NightlyStore(Protocol):
+    """The nightly run: who takes part, what each night did."""
+
+    def nightly_users(self, page_size: int) -> Iterator[list[str]]:
+        """The uids whose rebalancing is on, a page at a time (never one giant read)."""
+
+    def record_fan_out(self, night: date, summary: FanOutSummary) -> None:
+        """Keep what a nightly fan-out did (admins read it)."""
+
+    def record_night(self, uid: str, night: NightRecord) -> None:
+        """Write one user's night in one batch: its drift log, plan, alert and last run."""
+
+
+class Store(
+    UserStore, SystemStatusStore, PlanStore, LeaseStore, DriftLogStore, NightlyStore, Protocol
+):
+    """Every store port at once (what one Firestore adapter, or one fake, provides)."""
 
 
 class Clock(Protocol):

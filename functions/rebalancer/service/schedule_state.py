@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 from rebalancer.domain.drift import measure_drift
+from rebalancer.domain.progress import GoalProgress
 from rebalancer.domain.schedule import Trigger, next_calendar_day
+from rebalancer.domain.settings import UserSettings
 from rebalancer.service.context import Ports
 from rebalancer.service.market import (
     goal_status,
@@ -17,10 +19,22 @@ from rebalancer.service.market import (
     trading_day,
 )
 from rebalancer.service.nightly import CALENDAR_WINDOW
-from rebalancer.service.records import progress_record
 
 
-def get_schedule(uid: str, ports: Ports) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ScheduleState:
+    """Where the user's schedule stands today."""
+
+    settings: UserSettings
+    next_calendar_date: date | None
+    days_until_next: int | None
+    cooldown_until: date | None
+    threshold_breach_pending: bool
+    max_drift_percent: Decimal
+    goal_progress: GoalProgress | None
+
+
+def get_schedule(uid: str, ports: Ports) -> ScheduleState:
     """The schedule state: next calendar date, last run, cooldown, pending breach, goal.
 
     `days_until_next` is never negative: the next calendar date is never before today.
@@ -43,22 +57,13 @@ def get_schedule(uid: str, ports: Ports) -> dict[str, Any]:
         next_day = next_calendar_day(schedule, today, trading)
     last = settings.last_auto_run_on
     cooldown_until = last + timedelta(days=schedule.cooldown_days) if last else None
-    progress = goal_status(settings, report.portfolio_value_usd, now)
-    return {
-        "rebalancing_enabled": settings.rebalancing_enabled,
-        "paused": settings.paused,
-        "auto_execute": settings.auto_execute,
-        "trigger": schedule.trigger.value,
-        "calendar_frequency": schedule.frequency.value,
-        "next_calendar_date": next_day.isoformat() if next_day else None,
-        "days_until_next": (next_day - today).days if next_day else None,
-        "last_run_on": last.isoformat() if last else None,
-        "cooldown_until": cooldown_until.isoformat() if cooldown_until else None,
-        "threshold_breach_pending": report.needs_rebalance
+    return ScheduleState(
+        settings=settings,
+        next_calendar_date=next_day,
+        days_until_next=(next_day - today).days if next_day else None,
+        cooldown_until=cooldown_until,
+        threshold_breach_pending=report.needs_rebalance
         and schedule.trigger in {Trigger.THRESHOLD, Trigger.COMBINED},
-        "max_drift_percent": float(report.max_drift_percent.quantize(_PLACES)),
-        "goal_progress": progress_record(progress),
-    }
-
-
-_PLACES = Decimal("0.0001")
+        max_drift_percent=report.max_drift_percent,
+        goal_progress=goal_status(settings, report.portfolio_value_usd, now),
+    )

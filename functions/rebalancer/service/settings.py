@@ -21,7 +21,7 @@ def update_settings(uid: str, changes: Mapping[str, object], ports: Ports) -> Us
     Raises:
         InvalidInput: If the merged settings contradict themselves (critical below threshold).
     """
-    current = ports.store.get_settings(uid)
+    current = ports.users.get_settings(uid)
     goal = changes.get("goal")
     if isinstance(goal, Mapping) and not goal.get("start_date"):
         # The straight line a goal is measured against starts the day it is set.
@@ -36,13 +36,13 @@ def update_settings(uid: str, changes: Mapping[str, object], ports: Ports) -> Us
             f"threshold_percent ({_plain(merged.threshold_percent)})",
         )
     if changes:
-        ports.store.update_settings(uid, changes, ports.clock.now())
+        ports.users.update_settings(uid, changes, ports.clock.now())
     return merged
 
 
 def get_settings(uid: str, ports: Ports) -> UserSettings:
     """The user's preferences, defaults filled in."""
-    return ports.store.get_settings(uid)
+    return ports.users.get_settings(uid)
 
 
 def _plain(value: Decimal) -> str:

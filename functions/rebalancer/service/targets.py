@@ -26,10 +26,10 @@ def set_targets(uid: str, targets: list[Target], ports: Ports) -> list[Target]:
             raise InvalidInput(field, f"{target.symbol} is not known at the broker")
         if not asset.tradable:
             raise InvalidInput(field, f"{target.symbol} is not tradable")
-    ports.store.replace_targets(uid, targets, ports.clock.now())
+    ports.users.replace_targets(uid, targets, ports.clock.now())
     return targets
 
 
 def get_targets(uid: str, ports: Ports) -> list[Target]:
     """The user's allocation as stored."""
-    return ports.store.get_targets(uid)
+    return ports.users.get_targets(uid)

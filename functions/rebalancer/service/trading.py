@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from decimal import Decimal
-from typing import Any
 
 from rebalancer.domain.errors import (
     BrokerError,
@@ -18,17 +16,17 @@ from rebalancer.domain.execution import MAX_CLIENT_ORDER_ID, client_order_id
 from rebalancer.domain.models import ZERO, OrderIntent, OrderResult, OrderType, Side
 from rebalancer.domain.orders import is_fractional
 from rebalancer.domain.risk import UNREADABLE
-from rebalancer.service import records
+from rebalancer.domain.trade_record import ManualTrade, RecordedTrade
 from rebalancer.service.context import Ports, open_broker
-from rebalancer.service.ports import Broker, Store
+from rebalancer.service.ports import Broker, SystemStatusStore
 
 KEYED_ORDER_PREFIX = "tr-"
 
 
-def kill_switch_refusal(store: Store) -> str | None:
+def kill_switch_refusal(system: SystemStatusStore) -> str | None:
     """Why orders are refused right now, or None; an unreadable switch refuses."""
     try:
-        return store.read_kill_switch().refusal
+        return system.read_kill_switch().refusal
     except Exception:  # any failure to read must fail closed
         return UNREADABLE
 
@@ -74,19 +72,19 @@ def execute_trade(
     """
     broker = open_broker(uid, ports)
     if idempotency_key is None:
-        history_id = ports.store.new_id()
+        history_id = ports.plans.new_id()
         intent = replace(intent, client_order_id=client_order_id(history_id, 0))
     else:
         history_id, keyed_order_id = keyed_ids(uid, idempotency_key)
         intent = replace(intent, client_order_id=keyed_order_id)
-        earlier = _recorded_order(ports.store.get_history(uid, history_id), intent)
+        earlier = _recorded_order(ports.plans.get_trade(uid, history_id), intent)
         if earlier is not None:
             return earlier
 
     def record(result: OrderResult) -> OrderResult:
         # An entry that already holds a placed order is kept (a concurrent retry's).
-        entry = records.manual_trade(intent, result, ports.clock.now(), idempotency_key)
-        ports.store.save_trade(uid, history_id, entry)
+        trade = ManualTrade(intent, result, ports.clock.now(), idempotency_key)
+        ports.plans.save_trade(uid, history_id, trade)
         return result
 
     _check_asset(intent, broker)
@@ -101,7 +99,7 @@ def execute_trade(
         if found is None:
             raise
         return record(_same_order(intent, found))
-    refusal = kill_switch_refusal(ports.store)  # read right before the send
+    refusal = kill_switch_refusal(ports.system)  # read right before the send
     if refusal is not None:
         record(_unplaced(intent, "refused", refusal))
         raise TradingDisabled(refusal)
@@ -113,7 +111,7 @@ def execute_trade(
     return record(result)
 
 
-def _recorded_order(stored: dict[str, Any] | None, intent: OrderIntent) -> OrderResult | None:
+def _recorded_order(stored: RecordedTrade | None, intent: OrderIntent) -> OrderResult | None:
     """The order a keyed trade already placed, from its history entry; None when none was.
 
     Raises:
@@ -121,27 +119,10 @@ def _recorded_order(stored: dict[str, Any] | None, intent: OrderIntent) -> Order
     """
     if stored is None:
         return None
-    if stored.get("request") != records.trade_request(intent):
+    if replace(stored.intent, client_order_id=intent.client_order_id) != intent:
         raise InvalidInput("idempotency_key", "already used for an order with other fields")
-    if not records.holds_order(stored):
-        return None  # refused or failed before: try again (the broker refuses a duplicate)
-    row = next(o for o in stored["orders"] if o.get("order_id"))
-    return OrderResult(
-        symbol=str(row["symbol"]),
-        side=Side(str(row["side"])),
-        qty=_decimal(row.get("qty")),
-        notional_usd=_decimal(row.get("notional")),
-        status=str(row["status"]),
-        order_id=str(row["order_id"]),
-        client_order_id=row.get("client_order_id"),
-        filled_qty=_decimal(row.get("filled_qty")) or ZERO,
-        filled_avg_price_usd=_decimal(row.get("filled_avg_price")),
-        error=row.get("error"),
-    )
-
-
-def _decimal(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
+    # None when refused or failed before: try again (the broker refuses a duplicate).
+    return stored.placed_order
 
 
 def _check_asset(intent: OrderIntent, broker: Broker) -> None:
