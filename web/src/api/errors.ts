@@ -31,7 +31,9 @@ export function asCallError(error: unknown): CallError {
   if (error instanceof CallError) return error;
   if (error && typeof error === "object" && "code" in error && "message" in error) {
     const code = String((error as { code: unknown }).code).replace(/^functions\//, "");
-    return new CallError(code, String((error as { message: unknown }).message));
+    // The SDK appends the HTTP status ("... [400]"); the server's message is what users read.
+    const message = String((error as { message: unknown }).message).replace(/ \[\d{3}\]$/, "");
+    return new CallError(code, message);
   }
   return new CallError("internal", String(error));
 }

@@ -120,7 +120,7 @@ export default function Settings() {
     <form onSubmit={(e) => void save(e)} className="settings" aria-labelledby="settings-title">
       <h1 id="settings-title">Settings</h1>
       {error?.field ? (
-        <p className="error" role="alert" data-testid="settings-error">
+        <p className="error" data-testid="settings-error">
           Not saved: {error.message}
         </p>
       ) : null}
