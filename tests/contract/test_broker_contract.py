@@ -169,6 +169,17 @@ def test_latest_prices_leave_unknown_symbols_out(make_broker_account: MakeBroker
     assert backend.broker.get_latest_prices(["NOPEX"]) == {}
 
 
+def test_latest_prices_cover_crypto_pairs_beside_stocks(
+    make_broker_account: MakeBrokerAccount,
+) -> None:
+    backend = make_broker_account()
+    backend.set_prices(**{"BTC/USD": "65000.5"})
+    assert backend.broker.get_latest_prices(["ACME", "BTC/USD"]) == {
+        "ACME": D(100),
+        "BTC/USD": D("65000.5"),
+    }
+
+
 # --- Placing orders ----------------------------------------------------------------------
 
 
@@ -433,10 +444,8 @@ def test_fills_are_every_fill_activity_oldest_first(
         Fill("ACME", Side.BUY, D(3), D(100), TRADED_ON),
         Fill("ACME", Side.SELL, D(2), D(110), TRADED_ON),
     ]
-    # The sequence orders fills of one day (only its order is the contract: the adapter
-    # numbers them 0, 2, 4, the fake 0, 1, 2).
-    sequences = [f.sequence for f in fills]
-    assert sequences == sorted(set(sequences))
+    # The sequence numbers the fills in the broker's order (the tax lots' tie-breaker).
+    assert [f.sequence for f in fills] == list(range(len(fills)))
 
 
 def test_an_account_without_trades_has_no_fills(make_broker_account: MakeBrokerAccount) -> None:

@@ -176,14 +176,21 @@ class AlpacaBroker:
         )
 
     def get_latest_prices(self, symbols: Iterable[str]) -> dict[str, Decimal]:
-        """Latest trade price per stock symbol, in batches of 100 symbols."""
-        wanted = sorted({s for s in symbols if "/" not in s})
+        """Latest trade price per symbol, in batches of 100 (crypto pairs from their feed)."""
+        wanted = sorted(set(symbols))
+        stocks = [s for s in wanted if "/" not in s]
+        pairs = [s for s in wanted if "/" in s]
         prices: dict[str, Decimal] = {}
-        for start in range(0, len(wanted), DATA_BATCH):
-            batch = ",".join(wanted[start : start + DATA_BATCH])
-            raw = _call(partial(self.data.get, "/stocks/trades/latest", {"symbols": batch}))
-            for symbol, trade in (raw.get("trades") or {}).items():
-                prices[symbol] = Decimal(str(trade["p"]))
+        for names, path, version in (
+            (stocks, "/stocks/trades/latest", None),
+            (pairs, "/crypto/us/latest/trades", "v1beta3"),
+        ):
+            for start in range(0, len(names), DATA_BATCH):
+                query = {"symbols": ",".join(names[start : start + DATA_BATCH])}
+                options = {"api_version": version} if version else {}
+                raw = _call(partial(self.data.get, path, query, **options))
+                for symbol, trade in (raw.get("trades") or {}).items():
+                    prices[symbol] = Decimal(str(trade["p"]))
         return prices
 
     def submit_order(self, intent: OrderIntent) -> OrderResult:
@@ -263,7 +270,8 @@ class AlpacaBroker:
             if token:
                 params["page_token"] = token
             page = _call(partial(self.trading.get, "/account/activities/FILL", params))
-            fills.extend(fill_from_activity(raw, len(fills) + i) for i, raw in enumerate(page))
+            start = len(fills)  # not len() inside: extend grows the list as it goes
+            fills.extend(fill_from_activity(raw, start + i) for i, raw in enumerate(page))
             if len(page) < ACTIVITY_PAGE:
                 return fills
             token = str(page[-1]["id"])
