@@ -95,13 +95,13 @@ Symbol = Annotated[StrictStr, Field(pattern=SYMBOL_PATTERN)]
 Percent = Annotated[Number, _positive(Decimal(100), MIN_PERCENT)]
 
 
-class Request(BaseModel):
+class StrictSchema(BaseModel):
     """Base of every request: unknown fields are refused, values are never coerced."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class TargetIn(Request):
+class TargetIn(StrictSchema):
     """One target of `set_targets`; substitutes are bought instead when a wash sale forbids."""
 
     symbol: Symbol
@@ -111,7 +111,7 @@ class TargetIn(Request):
     substitutes: Annotated[list[Symbol], Field(max_length=MAX_SUBSTITUTES)] = []
 
 
-class SetTargetsRequest(Request):
+class SetTargetsRequest(StrictSchema):
     """`set_targets`: replaces the whole allocation."""
 
     allocations: Annotated[list[TargetIn], Field(min_length=1, max_length=MAX_TARGETS)]
@@ -131,7 +131,7 @@ class SetTargetsRequest(Request):
         return self
 
 
-class LinkBrokerRequest(Request):
+class LinkBrokerRequest(StrictSchema):
     """`link_broker`: an API key pair or an OAuth token, and paper or live."""
 
     api_key_id: Annotated[StrictStr, Field(min_length=1, max_length=256)] | None = None
@@ -151,13 +151,13 @@ class LinkBrokerRequest(Request):
         return self
 
 
-class DriftCheckRequest(Request):
+class DriftCheckRequest(StrictSchema):
     """`check_rebalance_drift`."""
 
     dry_run: StrictBool = False
 
 
-class ExecuteTradeRequest(Request):
+class ExecuteTradeRequest(StrictSchema):
     """`execute_trade`: one order in the caller's account."""
 
     symbol: Symbol
@@ -189,7 +189,7 @@ class ExecuteTradeRequest(Request):
         return self
 
 
-class ProposePlanRequest(Request):
+class ProposePlanRequest(StrictSchema):
     """`propose_plan`: a strategy (default: the user's) and optional cash flows."""
 
     strategy: Literal["auto", "full", "threshold", "band", "cash_flow", "tax_aware"] = "auto"
@@ -206,7 +206,7 @@ class ProposePlanRequest(Request):
 IsoDate = Annotated[StrictStr, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
-class GoalIn(Request):
+class GoalIn(StrictSchema):
     """A savings goal."""
 
     name: Annotated[StrictStr, Field(min_length=1, max_length=100)]
@@ -225,7 +225,7 @@ class GoalIn(Request):
         return self
 
 
-class SettingsRequest(Request):
+class SettingsRequest(StrictSchema):
     """`update_settings`: any subset of the rebalancing preferences; the rest stay.
 
     Its fields come from `rebalancer.domain.settings.PREFERENCES`, built on first use
@@ -313,31 +313,31 @@ else:
 PlanId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9]{1,40}$")]
 
 
-class PlanRequest(Request):
+class PlanRequest(StrictSchema):
     """`execute_plan`, `cancel_plan`, `get_plan`: one of the caller's plans."""
 
     plan_id: PlanId
 
 
-class PlanTask(Request):
+class PlanTask(StrictSchema):
     """The body of an `executePlanTask`: whose plan, which plan."""
 
     uid: Annotated[StrictStr, Field(min_length=1, max_length=128)]
     plan_id: PlanId
 
 
-class NightTask(Request):
+class NightTask(StrictSchema):
     """The body of a `rebalanceUser` task: whose night, which night."""
 
     uid: Annotated[StrictStr, Field(min_length=1, max_length=128)]
     night: Annotated[StrictStr, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
-class EmptyRequest(Request):
+class EmptyRequest(StrictSchema):
     """A callable that takes no fields."""
 
 
-R = TypeVar("R", bound=Request)
+R = TypeVar("R", bound=StrictSchema)
 
 
 def parse(model: type[R], data: Any) -> R:

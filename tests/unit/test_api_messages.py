@@ -28,7 +28,7 @@ pytestmark = pytest.mark.unit
     ],
 )
 def test_a_pattern_mismatch_says_what_the_field_expects(
-    model: type[api.Request], data: dict[str, object], message: str
+    model: type[api.StrictSchema], data: dict[str, object], message: str
 ) -> None:
     with pytest.raises(InvalidInput) as refused:
         api.parse(model, data)
