@@ -11,6 +11,7 @@ from devstack.broker import PaperBroker
 from devstack.demo import FUNCTIONS
 from devstack.firebase import PROJECT, Stack
 from devstack.seed import DEMO_TARGETS, seed_demo
+from devstack.web import app_url
 
 EXAMPLES = [
     ("check_rebalance_drift", '{"data": {"dry_run": true}}'),
@@ -43,9 +44,11 @@ def main() -> int:
     try:
         demo = seed_demo(stack, broker, "demo@example.com")
         account = demo.account
+        web_url = app_url()
         print(f"""
 ==============================================================================
 Local stack is up. Demo user demo@example.com / password-123 (uid {demo.user.uid})
+Web app    {web_url}   (sign in as the demo user)
 Paper account {account["account_number"]} at {broker.url}
   key id {account["api_key_id"]}  secret {account["secret_key"]}
 Functions  http://{stack.functions}/{PROJECT}/us-central1/<name>

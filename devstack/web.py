@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from devstack.firebase import emulator_hosts
+
 ROOT = Path(__file__).resolve().parents[1]
 # Debian's package (scripts/bootstrap installs it); Playwright cannot download browsers here.
 CHROMIUM = "/usr/bin/chromium"
@@ -19,3 +21,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = ROOT / ".tools" / "screenshots"
+
+
+def app_url() -> str:
+    """The web client's URL: the Hosting emulator, which serves web/dist."""
+    hosting = emulator_hosts().get("hosting")
+    return f"http://{hosting}/" if hosting else "(the Hosting emulator is not running)"
