@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any
 from firebase_functions import https_fn
 
 from rebalancer.config import BROKER_CREDENTIALS_KEY
-from rebalancer.domain.models import OrderIntent, OrderType, Side, Target, TimeInForce
-from rebalancer.domain.settings import Strategy
 from rebalancer.entrypoints.errors import answer
 from rebalancer.entrypoints.timeouts import CALLABLE_TIMEOUT_S
 from rebalancer.service.ports import BrokerCredentials
@@ -17,6 +15,8 @@ from rebalancer.wiring import ports
 
 if TYPE_CHECKING:
     from rebalancer import api
+    from rebalancer.domain import models
+    from rebalancer.domain import settings as preferences
     from rebalancer.entrypoints import responses
     from rebalancer.service import drift_check, linking, planning, plans, schedule_state, trading
     from rebalancer.service import settings as settings_service
@@ -25,6 +25,8 @@ else:  # imported by the first call that needs them (cold start: see entrypoints
     from rebalancer.entrypoints.lazy import lazy
 
     api = lazy("rebalancer.api")
+    models = lazy("rebalancer.domain.models")
+    preferences = lazy("rebalancer.domain.settings")
     responses = lazy("rebalancer.entrypoints.responses")
     drift_check = lazy("rebalancer.service.drift_check")
     linking = lazy("rebalancer.service.linking")
@@ -74,7 +76,7 @@ def set_targets(req: Request) -> dict[str, Any]:
     def run(uid: str, data: Any) -> dict[str, Any]:
         body = api.parse(api.SetTargetsRequest, data)
         wanted = [
-            Target(
+            models.Target(
                 t.symbol,
                 Decimal(t.target_percent),
                 None if t.threshold_percent is None else Decimal(t.threshold_percent),
@@ -117,13 +119,13 @@ def execute_trade(req: Request) -> dict[str, Any]:
 
     def run(uid: str, data: Any) -> dict[str, Any]:
         body = api.parse(api.ExecuteTradeRequest, data)
-        intent = OrderIntent(
+        intent = models.OrderIntent(
             symbol=body.symbol,
-            side=Side(body.side),
+            side=models.Side(body.side),
             qty=None if body.qty is None else Decimal(body.qty),
             notional_usd=None if body.notional is None else Decimal(body.notional),
-            order_type=OrderType(body.order_type),
-            time_in_force=TimeInForce(body.time_in_force),
+            order_type=models.OrderType(body.order_type),
+            time_in_force=models.TimeInForce(body.time_in_force),
             limit_price_usd=None if body.limit_price is None else Decimal(body.limit_price),
         )
         result = trading.execute_trade(uid, intent, ports(), body.idempotency_key)
@@ -141,7 +143,7 @@ def propose_plan(req: Request) -> dict[str, Any]:
         proposal = planning.propose_plan(
             uid,
             ports(),
-            Strategy(body.strategy),
+            preferences.Strategy(body.strategy),
             Decimal(body.cash_to_invest),
             Decimal(body.cash_to_raise),
         )

@@ -6,15 +6,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from rebalancer.domain.drift_log import DriftLogEntry, FanOutSummary, NightRecord
-from rebalancer.domain.models import AssetInfo, OrderIntent, OrderResult, Target
-from rebalancer.domain.plan_record import NewPlan, PlanChanges, PlanRecord
-from rebalancer.domain.risk import KillSwitch
-from rebalancer.domain.settings import UserSettings
-from rebalancer.domain.tax import Fill
-from rebalancer.domain.trade_record import ManualTrade, RecordedTrade
+if TYPE_CHECKING:
+    from rebalancer.domain.drift_log import DriftLogEntry, FanOutSummary, NightRecord
+    from rebalancer.domain.models import AssetInfo, OrderIntent, OrderResult, Target
+    from rebalancer.domain.plan_record import NewPlan, PlanChanges, PlanRecord
+    from rebalancer.domain.risk import KillSwitch
+    from rebalancer.domain.settings import UserSettings
+    from rebalancer.domain.tax import Fill
+    from rebalancer.domain.trade_record import ManualTrade, RecordedTrade
 
 
 @dataclass(frozen=True)
