@@ -169,8 +169,8 @@ def bench_execution(broker: PaperBroker, legs: int = 20) -> list[str]:
     from rebalancer.domain.settings import Strategy
     from rebalancer.service.executor import execute_plan
     from rebalancer.service.linking import link_broker
-    from rebalancer.service.planning import propose_plan
     from rebalancer.service.ports import BrokerCredentials
+    from rebalancer.service.proposals import propose_plan
 
     ports, rpcs = counted_ports(broker)
     symbols = [f"BX{i:02d}" for i in range(legs)]

@@ -24,8 +24,8 @@ from rebalancer.domain.models import OrderIntent, OrderResult, Target
 from rebalancer.service.context import Ports
 from rebalancer.service.executor import LEASE_S, execute_plan
 from rebalancer.service.linking import link_broker
-from rebalancer.service.planning import propose_plan
 from rebalancer.service.ports import BrokerCredentials
+from rebalancer.service.proposals import propose_plan
 
 pytestmark = pytest.mark.integration
 

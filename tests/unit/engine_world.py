@@ -25,8 +25,8 @@ from rebalancer.domain.risk import KillSwitch
 from rebalancer.service.context import Ports
 from rebalancer.service.executor import LEASE_S
 from rebalancer.service.linking import link_broker
-from rebalancer.service.plans import run_plan_task
 from rebalancer.service.ports import BrokerAccount, BrokerCredentials, BrokerPosition
+from rebalancer.service.stored_plans import run_plan_task
 
 from .test_services import TARGETS, UID
 

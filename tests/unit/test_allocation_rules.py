@@ -38,7 +38,7 @@ from rebalancer.domain.settings import (
 )
 from rebalancer.service.drift_check import check_drift
 from rebalancer.service.nightly import rebalance_user
-from rebalancer.service.planning import propose_plan
+from rebalancer.service.proposals import propose_plan
 from rebalancer.service.schedule_state import get_schedule
 from rebalancer.service.targets import get_targets
 

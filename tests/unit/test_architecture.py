@@ -97,7 +97,7 @@ TOP_LEVEL = {"wiring": 3, "api": 3, "schemas": 3, "config": 3}
 
 
 def module_name(path: Path) -> str:
-    """`rebalancer.service.plans` for functions/rebalancer/service/plans.py."""
+    """`rebalancer.service.stored_plans` for functions/rebalancer/service/stored_plans.py."""
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
@@ -172,7 +172,7 @@ def test_the_graph_checker_sees_lazy_and_function_imports_but_not_type_checking(
     )
     found = runtime_imports(source)
     assert {"rebalancer.domain.models", "rebalancer.service.market", "rebalancer.api"} <= found
-    assert "rebalancer.service.plans" not in found
+    assert "rebalancer.service.stored_plans" not in found
 
 
 def test_layers_import_downward_only() -> None:
@@ -278,3 +278,13 @@ def test_only_adapters_know_where_documents_live() -> None:
 def test_the_document_finder_sees_paths_in_code_but_not_in_docstrings() -> None:
     source = '"""Writes `users/{uid}/x`."""\nPATH = "users/"\ndef f():\n    """users/a"""\n'
     assert code_strings(source) == ["users/"]
+
+
+def test_no_two_modules_share_a_name_across_layers() -> None:
+    names: dict[str, list[str]] = {}
+    for path in PACKAGE.rglob("*"):
+        if "__pycache__" in path.parts or path.name == "__init__.py":
+            continue
+        if path.suffix == ".py" or (path.is_dir() and (path / "__init__.py").exists()):
+            names.setdefault(path.stem, []).append(str(path.relative_to(PACKAGE)))
+    assert {name: paths for name, paths in names.items() if len(paths) > 1} == {}

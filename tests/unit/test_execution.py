@@ -28,8 +28,8 @@ from rebalancer.domain.execution import (
 from rebalancer.domain.models import AssetInfo, OrderIntent, OrderResult, Side
 from rebalancer.domain.risk import KillSwitch
 from rebalancer.service.executor import LEASE_S, TASK_FUNCTION, execute_plan
-from rebalancer.service.planning import propose_plan
-from rebalancer.service.plans import cancel_plan, get_plan
+from rebalancer.service.proposals import propose_plan
+from rebalancer.service.stored_plans import cancel_plan, get_plan
 
 from .test_services import UID, make
 

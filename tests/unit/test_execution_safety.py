@@ -31,9 +31,9 @@ from rebalancer.service.executor import (
     execute_plan,
 )
 from rebalancer.service.linking import link_broker
-from rebalancer.service.planning import propose_plan
-from rebalancer.service.plans import cancel_plan, run_plan_task
 from rebalancer.service.ports import BrokerCredentials
+from rebalancer.service.proposals import propose_plan
+from rebalancer.service.stored_plans import cancel_plan, run_plan_task
 
 from .test_services import UID, make
 

@@ -19,9 +19,9 @@ from rebalancer.domain.models import Side
 from rebalancer.service.drift_check import check_drift
 from rebalancer.service.executor import FRESH_S, LEASE_S
 from rebalancer.service.linking import link_broker
-from rebalancer.service.planning import propose_plan
-from rebalancer.service.plans import cancel_plan, run_plan, run_plan_task
 from rebalancer.service.ports import BrokerCredentials
+from rebalancer.service.proposals import propose_plan
+from rebalancer.service.stored_plans import cancel_plan, run_plan, run_plan_task
 
 from .engine_world import World
 from .test_services import UID

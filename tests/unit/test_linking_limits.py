@@ -20,7 +20,7 @@ from fakes import (
 )
 from rebalancer.domain.errors import InvalidInput, TooManyAttempts
 from rebalancer.domain.limits import admit
-from rebalancer.entrypoints.errors import answer
+from rebalancer.entrypoints.error_mapping import answer
 from rebalancer.service.context import Ports
 from rebalancer.service.linking import link_broker
 from rebalancer.service.ports import BrokerCredentials

@@ -20,10 +20,10 @@ from rebalancer.domain.tax import Fill, TaxLot, net_tax
 from rebalancer.service.drift_check import check_drift
 from rebalancer.service.market import lot_book, read_market, read_user, trading_day
 from rebalancer.service.nightly import rebalance_user
-from rebalancer.service.planning import propose_plan
 from rebalancer.service.ports import BrokerPosition
+from rebalancer.service.preferences import update_settings
+from rebalancer.service.proposals import propose_plan
 from rebalancer.service.schedule_state import get_schedule
-from rebalancer.service.settings import update_settings
 
 from .test_services import UID, make
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from firebase_functions import https_fn
 
 from rebalancer.config import BROKER_CREDENTIALS_KEY
-from rebalancer.entrypoints.errors import answer
+from rebalancer.entrypoints.error_mapping import answer
 from rebalancer.entrypoints.timeouts import CALLABLE_TIMEOUT_S
 from rebalancer.service.ports import BrokerCredentials
 from rebalancer.wiring import ports
@@ -16,25 +16,32 @@ from rebalancer.wiring import ports
 if TYPE_CHECKING:
     from rebalancer import api
     from rebalancer.domain import models
-    from rebalancer.domain import settings as preferences
+    from rebalancer.domain import settings as user_settings
     from rebalancer.entrypoints import responses
-    from rebalancer.service import drift_check, linking, planning, plans, schedule_state, trading
-    from rebalancer.service import settings as settings_service
+    from rebalancer.service import (
+        drift_check,
+        linking,
+        preferences,
+        proposals,
+        schedule_state,
+        stored_plans,
+        trading,
+    )
     from rebalancer.service import targets as targets_service
 else:  # imported by the first call that needs them (cold start: see entrypoints.lazy)
     from rebalancer.entrypoints.lazy import lazy
 
     api = lazy("rebalancer.api")
     models = lazy("rebalancer.domain.models")
-    preferences = lazy("rebalancer.domain.settings")
+    user_settings = lazy("rebalancer.domain.settings")
     responses = lazy("rebalancer.entrypoints.responses")
     drift_check = lazy("rebalancer.service.drift_check")
     linking = lazy("rebalancer.service.linking")
-    planning = lazy("rebalancer.service.planning")
-    plans = lazy("rebalancer.service.plans")
+    proposals = lazy("rebalancer.service.proposals")
+    stored_plans = lazy("rebalancer.service.stored_plans")
     schedule_state = lazy("rebalancer.service.schedule_state")
     trading = lazy("rebalancer.service.trading")
-    settings_service = lazy("rebalancer.service.settings")
+    preferences = lazy("rebalancer.service.preferences")
     targets_service = lazy("rebalancer.service.targets")
 
 Request = https_fn.CallableRequest[Any]
@@ -140,10 +147,10 @@ def propose_plan(req: Request) -> dict[str, Any]:
 
     def run(uid: str, data: Any) -> dict[str, Any]:
         body = api.parse(api.ProposePlanRequest, data)
-        proposal = planning.propose_plan(
+        proposal = proposals.propose_plan(
             uid,
             ports(),
-            preferences.Strategy(body.strategy),
+            user_settings.Strategy(body.strategy),
             Decimal(body.cash_to_invest),
             Decimal(body.cash_to_raise),
         )
@@ -158,7 +165,7 @@ def update_settings(req: Request) -> dict[str, Any]:
 
     def run(uid: str, data: Any) -> dict[str, Any]:
         body = api.parse(api.UpdateSettingsRequest, data)
-        return responses.settings(settings_service.update_settings(uid, body.changes(), ports()))
+        return responses.settings(preferences.update_settings(uid, body.changes(), ports()))
 
     return answer(req, run)
 
@@ -169,7 +176,7 @@ def get_settings(req: Request) -> dict[str, Any]:
 
     def run(uid: str, data: Any) -> dict[str, Any]:
         api.parse(api.EmptyRequest, data)
-        return responses.settings(settings_service.get_settings(uid, ports()))
+        return responses.settings(preferences.get_settings(uid, ports()))
 
     return answer(req, run)
 
@@ -180,7 +187,7 @@ def execute_plan(req: Request) -> dict[str, Any]:
 
     def run(uid: str, data: Any) -> dict[str, Any]:
         body = api.parse(api.PlanRequest, data)
-        result = plans.run_plan(uid, body.plan_id, ports())
+        result = stored_plans.run_plan(uid, body.plan_id, ports())
         return responses.plan_document(body.plan_id, result.document)
 
     return answer(req, run)
@@ -192,7 +199,9 @@ def cancel_plan(req: Request) -> dict[str, Any]:
 
     def run(uid: str, data: Any) -> dict[str, Any]:
         body = api.parse(api.PlanRequest, data)
-        return responses.plan_document(body.plan_id, plans.cancel_plan(uid, body.plan_id, ports()))
+        return responses.plan_document(
+            body.plan_id, stored_plans.cancel_plan(uid, body.plan_id, ports())
+        )
 
     return answer(req, run)
 
@@ -203,7 +212,9 @@ def get_plan(req: Request) -> dict[str, Any]:
 
     def run(uid: str, data: Any) -> dict[str, Any]:
         body = api.parse(api.PlanRequest, data)
-        return responses.plan_document(body.plan_id, plans.get_plan(uid, body.plan_id, ports()))
+        return responses.plan_document(
+            body.plan_id, stored_plans.get_plan(uid, body.plan_id, ports())
+        )
 
     return answer(req, run)
 

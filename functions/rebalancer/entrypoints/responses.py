@@ -12,7 +12,7 @@ from rebalancer.domain.models import OrderResult, Target
 from rebalancer.domain.settings import UserSettings, settings_to_document
 from rebalancer.service.drift_check import DriftCheckResult
 from rebalancer.service.linking import LinkedAccount
-from rebalancer.service.planning import Proposal
+from rebalancer.service.proposals import Proposal
 from rebalancer.service.schedule_state import ScheduleState
 
 

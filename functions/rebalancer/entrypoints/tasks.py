@@ -21,13 +21,13 @@ from rebalancer.wiring import ports
 
 if TYPE_CHECKING:
     from rebalancer import api
-    from rebalancer.service import nightly, plans
+    from rebalancer.service import nightly, stored_plans
 else:  # imported by the first task that needs them (cold start: see entrypoints.lazy)
     from rebalancer.entrypoints.lazy import lazy
 
     api = lazy("rebalancer.api")
     nightly = lazy("rebalancer.service.nightly")
-    plans = lazy("rebalancer.service.plans")
+    stored_plans = lazy("rebalancer.service.stored_plans")
 
 log = logging.getLogger("rebalancer")
 
@@ -49,10 +49,10 @@ def retry(error: RebalancerError) -> https_fn.HttpsError:
 )
 def executePlanTask(req: https_fn.CallableRequest[Any]) -> None:  # noqa: N802
     # Task-queue function names become Cloud Tasks queue ids, which allow no underscore.
-    """Run a queued plan or resume a cut-off one; nothing else (see plans.run_plan_task)."""
+    """Run a queued plan or resume a cut-off one; nothing else (see stored_plans.run_plan_task)."""
     task = api.parse(api.PlanTask, req.data)
     try:
-        result = plans.run_plan_task(task.uid, task.plan_id, ports())
+        result = stored_plans.run_plan_task(task.uid, task.plan_id, ports())
     except (ConcurrentExecution, BrokerUnavailable, BrokerRateLimited) as error:
         raise retry(error) from None  # transient: Cloud Tasks retries with backoff
     except RebalancerError as error:
