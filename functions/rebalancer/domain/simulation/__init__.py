@@ -1,0 +1,1 @@
+"""What-if simulation of rebalancing policies over a price history (pure domain)."""
