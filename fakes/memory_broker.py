@@ -89,6 +89,7 @@ class InMemoryBroker:
     clock: Clock | None = None
     open_orders: dict[str, OrderIntent] = field(default_factory=dict)
     submitted_at: dict[str, datetime] = field(default_factory=dict)
+    daily_closes: dict[str, list[tuple[date, Decimal]]] = field(default_factory=dict)
 
     def _maybe_fail(self) -> None:
         if self.fail_next:
@@ -139,6 +140,25 @@ class InMemoryBroker:
     def get_latest_prices(self, symbols: Iterable[str]) -> dict[str, Decimal]:
         """Prices of known symbols."""
         return {s: self.prices_usd[s] for s in symbols if s in self.prices_usd}
+
+    def get_daily_closes(
+        self, symbols: Iterable[str], start: date, end: date
+    ) -> dict[str, list[tuple[date, Decimal]]]:
+        """The `daily_closes` a test set, from `start` to `end` and oldest first.
+
+        Crypto pairs and symbols without closes in the range are left out, as on Alpaca.
+        """
+        self._maybe_fail()
+        picked = {
+            symbol: sorted(
+                (day, close)
+                for day, close in self.daily_closes.get(symbol, [])
+                if start <= day <= end
+            )
+            for symbol in set(symbols)
+            if "/" not in symbol
+        }
+        return {symbol: closes for symbol, closes in picked.items() if closes}
 
     def get_clock(self) -> MarketClock:
         """Open or closed, as set."""

@@ -9,7 +9,8 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
 ASSET_CACHE_SECONDS = 3600.0
 DATA_BATCH = 100
 ACTIVITY_PAGE = 100
+# Alpaca's largest page of bars.
+BARS_PAGE = 10_000
 NEW_YORK = ZoneInfo("America/New_York")
 
 
@@ -258,6 +261,47 @@ class AlpacaBroker:
             if error.status not in {404, 422}:
                 raise
 
+    def get_daily_closes(
+        self, symbols: Iterable[str], start: date, end: date
+    ) -> dict[str, list[tuple[date, Decimal]]]:
+        """Daily closes (split- and dividend-adjusted) from `/v2/stocks/bars`, oldest first.
+
+        Symbols go in batches of 100 and each batch follows `next_page_token`; a daily bar
+        is stamped at midnight New York time, whose date is the session's. Crypto pairs
+        and symbols without bars are left out.
+        """
+        wanted = sorted({s for s in symbols if "/" not in s})
+        closes: dict[str, list[tuple[date, Decimal]]] = {}
+        if not wanted or end < start:
+            return closes
+        bounds = {
+            "start": datetime.combine(start, clock_time(0), NEW_YORK).isoformat(),
+            # The bar of `end` is stamped at its midnight: any instant of that day keeps it.
+            "end": datetime.combine(end + timedelta(days=1), clock_time(0), NEW_YORK).isoformat(),
+        }
+        for first in range(0, len(wanted), DATA_BATCH):
+            params = {
+                "symbols": ",".join(wanted[first : first + DATA_BATCH]),
+                "timeframe": "1Day",
+                "adjustment": "all",
+                "limit": str(BARS_PAGE),
+                **bounds,
+            }
+            token: str | None = None
+            while True:
+                query = {**params, "page_token": token} if token else params
+                page = _call(partial(self.data.get, "/stocks/bars", query))
+                for symbol, bars in (page.get("bars") or {}).items():
+                    series = closes.setdefault(symbol, [])
+                    for bar in bars:
+                        day = _bar_day(str(bar["t"]))
+                        if start <= day <= end:
+                            series.append((day, Decimal(str(bar["c"]))))
+                token = page.get("next_page_token") or None
+                if token is None:
+                    break
+        return {symbol: series for symbol, series in closes.items() if series}
+
     def get_fills(self) -> list[Fill]:
         """Every FILL activity, oldest first, following `page_token` through the pages.
 
@@ -275,6 +319,11 @@ class AlpacaBroker:
             if len(page) < ACTIVITY_PAGE:
                 return fills
             token = str(page[-1]["id"])
+
+
+def _bar_day(stamp: str) -> date:
+    """The New York date of a bar's RFC 3339 timestamp."""
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(NEW_YORK).date()
 
 
 def fill_from_activity(raw: dict[str, Any], sequence: int) -> Fill:

@@ -117,6 +117,14 @@ class Broker(Protocol):
     def cancel_order(self, order_id: str) -> None:
         """Cancel an open order (a finished one is left as it is)."""
 
+    def get_daily_closes(
+        self, symbols: Iterable[str], start: date, end: date
+    ) -> dict[str, list[tuple[date, Decimal]]]:
+        """Daily closing prices per symbol from `start` to `end`, oldest first.
+
+        Unknown symbols are left out.
+        """
+
 
 class BrokerConnector(Protocol):
     """Makes a `Broker` for a set of credentials."""
