@@ -26,6 +26,7 @@ from rebalancer.domain.models import Target
 from rebalancer.domain.plan_record import ExecutionLease, NewPlan, PlanChanges, PlanRecord
 from rebalancer.domain.risk import KillSwitch
 from rebalancer.domain.settings import UserSettings, settings_from_document, settings_to_document
+from rebalancer.domain.simulation_record import StoredSimulation
 from rebalancer.domain.trade_record import ManualTrade, RecordedTrade
 from rebalancer.service import leases
 from rebalancer.service.leases import LeaseWrites, LiveDecision
@@ -255,6 +256,11 @@ class InMemoryStore:
         stored = entries.get(trade_id)
         if stored is None or not documents.holds_order(stored):
             entries[trade_id] = documents.manual_trade_document(trade)
+
+    def save_simulation(self, uid: str, simulation_id: str, run: StoredSimulation) -> None:
+        """Keep the simulation's document by path."""
+        path = f"users/{uid}/simulations/{simulation_id}"
+        self.documents[path] = documents.simulation_document(run)
 
     def count_attempt(
         self, uid: str, action: str, now: datetime, limit: int, window: timedelta

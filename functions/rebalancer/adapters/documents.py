@@ -37,6 +37,13 @@ from rebalancer.domain.plan_record import (
 )
 from rebalancer.domain.progress import GoalProgress
 from rebalancer.domain.settings import Strategy
+from rebalancer.domain.simulation.model import (
+    ForwardView,
+    Policy,
+    PolicyResult,
+    SimulationReport,
+)
+from rebalancer.domain.simulation_record import StoredSimulation
 from rebalancer.domain.trade_record import ManualTrade, RecordedTrade
 
 PERCENT_PLACES = Decimal("0.0001")
@@ -550,4 +557,106 @@ def fan_out_document(summary: FanOutSummary) -> dict[str, Any]:
         "already_queued": summary.already_queued,
         "seconds": round(summary.seconds, 3),
         "finished_at": summary.finished_at,
+    }
+
+
+# Simulations ---------------------------------------------------------------------------
+
+
+def policy_document(policy: Policy) -> dict[str, Any]:
+    """A policy as stored and returned."""
+    schedule = policy.schedule
+    return {
+        "name": policy.name,
+        "trigger": schedule.trigger.value,
+        "frequency": schedule.frequency.value,
+        "threshold_percent": pct(policy.threshold_percent),
+        "drift_method": policy.drift_method.value,
+        "strategy": policy.strategy.value,
+    }
+
+
+def policy_result_document(result: PolicyResult) -> dict[str, Any]:
+    """One policy's figures and its series (for a table and a chart)."""
+    return {
+        "policy": policy_document(result.policy),
+        "tracking_error_percent": pct(result.tracking_error_percent),
+        "max_drift_percent": pct(result.max_drift_percent),
+        "mean_drift_percent": pct(result.mean_drift_percent),
+        "rebalances": result.rebalances,
+        "orders": result.orders,
+        "turnover": usd(result.turnover_usd),
+        "costs": usd(result.costs_usd),
+        "short_term_gains": usd(result.short_term_gains_usd),
+        "long_term_gains": usd(result.long_term_gains_usd),
+        "tax_paid": usd(result.tax_paid_usd),
+        "losses_harvested": usd(result.losses_harvested_usd),
+        "ending_value": usd(result.ending_value_usd),
+        "after_tax_ending_value": usd(result.after_tax_ending_value_usd),
+        "score": usd(result.score_usd),
+        "rebalance_days": [day.isoformat() for day in result.rebalance_days],
+        "series": [
+            {
+                "day": point.day.isoformat(),
+                "max_drift_percent": pct(point.max_drift_percent),
+                "value": usd(point.value_usd),
+                "after_tax_value": usd(point.after_tax_value_usd),
+            }
+            for point in result.series
+        ],
+    }
+
+
+def forward_document(forward: ForwardView | None) -> dict[str, Any] | None:
+    """The look ahead: each asset's chance of leaving its band."""
+    if forward is None:
+        return None
+    return {
+        "assets": [
+            {
+                "symbol": band.symbol,
+                "breach_within_30_days": float(band.breach_within_30_days),
+                "breach_within_90_days": float(band.breach_within_90_days),
+                "expected_days_to_breach": (
+                    None
+                    if band.expected_days_to_breach is None
+                    else float(band.expected_days_to_breach)
+                ),
+            }
+            for band in forward.assets
+        ],
+        "any_breach_within_30_days": float(forward.any_breach_within_30_days),
+        "any_breach_within_90_days": float(forward.any_breach_within_90_days),
+        "paths": forward.paths,
+        "seed": forward.seed,
+    }
+
+
+def simulation_report_document(report: SimulationReport) -> dict[str, Any]:
+    """A simulation's answer: every policy, the recommendation, the look ahead."""
+    best = report.recommendation
+    return {
+        "results": [policy_result_document(result) for result in report.results],
+        "recommendation": {
+            "best": best.best,
+            "runner_up": best.runner_up,
+            "gap": usd(best.gap_usd),
+            "reason": best.reason,
+        },
+        "forward": forward_document(report.forward),
+        "days": report.days,
+        "seconds": round(report.seconds, 3),
+    }
+
+
+def simulation_document(run: StoredSimulation) -> dict[str, Any]:
+    """`users/{uid}/simulations/{id}`."""
+    return {
+        "created_at": run.created_at,
+        "years": run.years,
+        "first_day": run.first_day.isoformat(),
+        "last_day": run.last_day.isoformat(),
+        "monthly_flow": usd(run.monthly_flow_usd),
+        "template_value": None if run.template_value_usd is None else usd(run.template_value_usd),
+        **simulation_report_document(run.report),
     }

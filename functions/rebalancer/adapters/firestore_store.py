@@ -25,6 +25,7 @@ from rebalancer.domain.models import Target
 from rebalancer.domain.plan_record import ExecutionLease, NewPlan, PlanChanges, PlanRecord
 from rebalancer.domain.risk import KillSwitch
 from rebalancer.domain.settings import UserSettings, settings_from_document
+from rebalancer.domain.simulation_record import StoredSimulation
 from rebalancer.domain.trade_record import ManualTrade, RecordedTrade
 from rebalancer.service import leases
 from rebalancer.service.leases import LeaseWrites, LiveDecision
@@ -413,6 +414,11 @@ class FirestoreStore:
                 transaction.set(ref, entry)
 
         save(self.client.transaction())
+
+    def save_simulation(self, uid: str, simulation_id: str, run: StoredSimulation) -> None:
+        """Keep one simulation in `users/{uid}/simulations/{id}`."""
+        ref = self._user(uid).collection("simulations").document(simulation_id)
+        ref.set(documents.simulation_document(run))
 
     def count_attempt(
         self, uid: str, action: str, now: datetime, limit: int, window: timedelta

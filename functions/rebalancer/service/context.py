@@ -17,6 +17,7 @@ from rebalancer.service.ports import (
     LeaseStore,
     NightlyStore,
     PlanStore,
+    SimulationStore,
     Store,
     SystemStatusStore,
     TaskQueue,
@@ -42,6 +43,7 @@ class Ports:
     leases: LeaseStore
     drift_logs: DriftLogStore
     nightly: NightlyStore
+    simulations: SimulationStore
     connector: BrokerConnector
     vault: Vault
     clock: Clock
@@ -52,7 +54,8 @@ class Ports:
         cls, store: Store, connector: BrokerConnector, vault: Vault, clock: Clock, tasks: TaskQueue
     ) -> Ports:
         """Ports whose store ports are all one adapter (Firestore, or the fake)."""
-        return cls(store, store, store, store, store, store, connector, vault, clock, tasks)
+        stores = (store, store, store, store, store, store, store)
+        return cls(*stores, connector, vault, clock, tasks)
 
 
 def open_broker(uid: str, ports: Ports) -> Broker:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from rebalancer.domain.plan_record import NewPlan, PlanChanges, PlanRecord
     from rebalancer.domain.risk import KillSwitch
     from rebalancer.domain.settings import UserSettings
+    from rebalancer.domain.simulation_record import StoredSimulation
     from rebalancer.domain.tax import Fill
     from rebalancer.domain.trade_record import ManualTrade, RecordedTrade
 
@@ -308,8 +309,22 @@ class NightlyStore(Protocol):
         """Write one user's night in one batch: its drift log, plan, alert and last run."""
 
 
+class SimulationStore(Protocol):
+    """A user's what-if simulations."""
+
+    def save_simulation(self, uid: str, simulation_id: str, run: StoredSimulation) -> None:
+        """Keep one simulation run."""
+
+
 class Store(
-    UserStore, SystemStatusStore, PlanStore, LeaseStore, DriftLogStore, NightlyStore, Protocol
+    UserStore,
+    SystemStatusStore,
+    PlanStore,
+    LeaseStore,
+    DriftLogStore,
+    NightlyStore,
+    SimulationStore,
+    Protocol,
 ):
     """Every store port at once (what one Firestore adapter, or one fake, provides)."""
 
