@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from rebalancer.domain.drift import DriftMethod
-from rebalancer.domain.models import Target
+from rebalancer.domain.models import AssetInfo, Target
 from rebalancer.domain.schedule import ScheduleSettings
 from rebalancer.domain.settings import Strategy, UserSettings
 from rebalancer.domain.tax import TaxLot
@@ -50,6 +51,8 @@ class SimulationInput:
     withdrawn). `settings` gives the costs, the tax rates and the lot relief order.
     `tracking_penalty_bps` is what one percentage point of annualized tracking error
     costs a policy in the recommendation, in basis points of the ending value.
+    `assets` says which symbols trade in whole shares only (a symbol left out trades in
+    fractions); `forward_seed` seeds the look ahead (None: no look ahead).
     """
 
     cash_usd: Decimal
@@ -60,6 +63,8 @@ class SimulationInput:
     settings: UserSettings = field(default_factory=UserSettings)
     monthly_flow_usd: Decimal = ZERO
     tracking_penalty_bps: Decimal = Decimal(10)
+    assets: Mapping[str, AssetInfo] = field(default_factory=dict)
+    forward_seed: int | None = 14
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,9 @@ class PolicyResult:
     rebalance_days: tuple[date, ...]
     series: tuple[SeriesPoint, ...]
     planner_seconds: float = 0.0
+    runs: int = 0  # days the trigger was due and the planner ran (some plan no trade)
+    flows_usd: Decimal = ZERO  # contributions less withdrawals actually made
+    tax_due_usd: Decimal = ZERO  # owed at the end: the last year's and a full sale's
 
 
 @dataclass(frozen=True)
