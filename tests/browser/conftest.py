@@ -67,8 +67,21 @@ def page(browser: Any, app_url: str) -> Iterator[Any]:
     assert not errors, f"uncaught errors in the page: {errors}"
 
 
+# Controls with no accessible name: inputs without a label, buttons and links without text.
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button, a')]
+  .filter((el) => {
+    if (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')) return false;
+    if (['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName)) return el.labels.length === 0;
+    return el.textContent.trim() === '';
+  })
+  .map((el) => el.outerHTML.slice(0, 120))"""
+
+
 def shot(page: Any, name: str) -> Path:
-    """Save a full-page screenshot under .tools/screenshots/ (the README copies two)."""
+    """Check every control is labelled, then save a full-page screenshot under
+    .tools/screenshots/ (the README copies two)."""
+    unlabelled = page.evaluate(UNLABELLED)
+    assert not unlabelled, f"controls without a label on {name}: {unlabelled}"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
@@ -82,7 +95,7 @@ def sign_in(page: Any, email: str) -> None:
     page.goto("/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Password").press("Enter")  # the form's default button: Sign in
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
 
 

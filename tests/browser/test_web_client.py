@@ -80,7 +80,9 @@ def test_dry_run_compare_execute_and_history(page: Page, demo_client: Client) ->
     expect(page.get_by_test_id("drift-table")).to_be_visible()
 
     nav(page, "Rebalance")
-    page.get_by_role("button", name="Run a dry run").click()
+    # Keyboard only: focus the control and press Enter.
+    page.get_by_role("button", name="Run a dry run").focus()
+    page.keyboard.press("Enter")
     dry = page.get_by_test_id("dry-run-table")
     expect(dry.get_by_role("row", name=re.compile(r"^SPY"))).to_contain_text("Sell")
     expect(page.get_by_test_id("needs-rebalance")).to_have_text("Yes (critical)")
@@ -100,7 +102,8 @@ def test_dry_run_compare_execute_and_history(page: Page, demo_client: Client) ->
     expect(page.get_by_test_id("plan-total-tax")).to_have_text(re.compile(r"^\$\d"))
     shot(page, "05-plan-review")
 
-    page.get_by_role("button", name="Execute this plan").click()
+    page.get_by_role("button", name="Execute this plan").focus()
+    page.keyboard.press("Enter")
     status = page.get_by_test_id("plan-status")
     expect(status).to_have_attribute("data-status", "completed_success")
     legs = page.get_by_test_id("live-legs")
