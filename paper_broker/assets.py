@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from paper_broker.history import defaults_for
+
 US_EQUITY = "us_equity"
 CRYPTO = "crypto"
 ASSET_CLASSES = (US_EQUITY, CRYPTO)
@@ -41,6 +43,14 @@ class Asset:
     tradable: bool
     fractionable: bool
     price: Decimal
+    # The synthetic history's parameters (see ``history``); set from the symbol's defaults.
+    kind: str = ""
+    volatility: Decimal = Decimal(0)
+    drift: Decimal = Decimal(0)
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            self.kind, self.volatility, self.drift = defaults_for(self.symbol, self.is_crypto)
 
     @property
     def is_crypto(self) -> bool:

@@ -13,7 +13,7 @@ from paper_broker.state import BrokerState
 class SimulatedBroker:
     """Everything a request handler needs; hold ``lock`` while touching ``state``."""
 
-    def __init__(self, state_file: Path | None = None) -> None:
+    def __init__(self, state_file: Path | None = None, history_seed: int | None = None) -> None:
         self.lock = threading.RLock()
         self.state_file = state_file
         self.faults = FaultBook()
@@ -23,10 +23,14 @@ class SimulatedBroker:
             self.state = load_state(state_file)
         else:
             self.state = BrokerState()
+        if history_seed is not None:
+            self.state.history_seed = history_seed
+        # The seed a reset keeps (the command line's, or the last one set).
+        self.history_seed = self.state.history_seed
 
     def reset(self) -> None:
         """Wipe everything back to the start state (the clock runs from the real time)."""
-        self.state = BrokerState()
+        self.state = BrokerState(history_seed=self.history_seed)
         self.faults.clear()
 
     def save(self) -> None:

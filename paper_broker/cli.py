@@ -10,6 +10,7 @@ from pathlib import Path
 from types import FrameType
 
 from paper_broker.broker import SimulatedBroker
+from paper_broker.history import DEFAULT_SEED
 from paper_broker.server import PaperServer, make_server
 
 HOST = "127.0.0.1"
@@ -24,6 +25,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--port", type=int, default=8787, help="port (0 picks a free one)")
     parser.add_argument("--state", type=Path, help="JSON file to load at start and save to")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help=f"seed of the synthetic daily history (default {DEFAULT_SEED}, or the state file's)",
+    )
     parser.add_argument("--host", default=HOST, choices=[HOST], help="always 127.0.0.1")
     return parser.parse_args(argv)
 
@@ -48,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the broker until SIGTERM or SIGINT; returns the exit code."""
     args = parse_args(argv)
     try:
-        broker = SimulatedBroker(args.state)
+        broker = SimulatedBroker(args.state, args.seed)
         broker.save()
         server = make_server(broker, args.host, args.port)
     except (OSError, ValueError, KeyError, TypeError) as error:

@@ -9,7 +9,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from paper_broker import fills
+from paper_broker import fills, history
 from paper_broker import market_calendar as mc
 from paper_broker.assets import ASSET_CLASSES, CRYPTO, EXCHANGES, NEW_ASSET_PRICE, Asset, asset_id
 from paper_broker.assets import asset_json as public_asset_json
@@ -19,13 +19,14 @@ from paper_broker.faults import parse_fault
 from paper_broker.fields import (
     bool_field,
     decimal_field,
+    int_field,
     only_fields,
     required_decimal,
     str_field,
     time_field,
 )
 from paper_broker.messages import Request, Response, ok
-from paper_broker.money import fmt
+from paper_broker.money import fmt, to_decimal
 from paper_broker.timeutil import iso_z
 
 _SYMBOL = re.compile(r"^[A-Z0-9.]{1,15}(/[A-Z]{2,6})?$")
@@ -69,7 +70,20 @@ def put_asset(broker: SimulatedBroker, req: Request) -> Response:
     if not _SYMBOL.match(symbol):
         raise bad_control("symbol", f"invalid symbol {symbol!r}")
     body = req.json_object()
-    only_fields(body, ("name", "tradable", "fractionable", "class", "exchange", "price"))
+    only_fields(
+        body,
+        (
+            "name",
+            "tradable",
+            "fractionable",
+            "class",
+            "exchange",
+            "price",
+            "kind",
+            "volatility",
+            "drift",
+        ),
+    )
     asset_class = str_field(body, "class")
     if asset_class is not None and asset_class not in ASSET_CLASSES:
         raise bad_control("class", f"must be one of {', '.join(ASSET_CLASSES)}")
@@ -77,6 +91,13 @@ def put_asset(broker: SimulatedBroker, req: Request) -> Response:
     if exchange is not None and exchange not in EXCHANGES:
         raise bad_control("exchange", f"must be one of {', '.join(EXCHANGES)}")
     price = decimal_field(body, "price", positive=True)
+    kind = str_field(body, "kind")
+    if kind is not None and kind not in history.KINDS:
+        raise bad_control("kind", f"must be one of {', '.join(history.KINDS)}")
+    volatility = decimal_field(body, "volatility")
+    if volatility is not None and volatility > history.MAX_VOLATILITY:
+        raise bad_control("volatility", f"must be at most {history.MAX_VOLATILITY}")
+    drift = _drift(body)
     state = broker.state
     asset = state.assets.get(symbol)
     if asset is None:
@@ -101,8 +122,63 @@ def put_asset(broker: SimulatedBroker, req: Request) -> Response:
         value = bool_field(body, flag)
         if value is not None:
             setattr(asset, flag, value)
+    if kind is not None and kind != asset.kind:
+        # A new kind brings its own defaults, unless the request sets them too.
+        asset.kind = kind
+        asset.volatility = history.KINDS[kind].volatility
+        asset.drift = history.KINDS[kind].drift
+    asset.volatility = asset.volatility if volatility is None else volatility
+    asset.drift = asset.drift if drift is None else drift
     fills.settle(state, req.now)
-    return ok(public_asset_json(asset) | {"price": fmt(asset.price)})
+    return ok(public_asset_json(asset) | {"price": fmt(asset.price), "history": _params(asset)})
+
+
+def _drift(body: dict[str, Any]) -> Decimal | None:
+    """Return the optional annual drift, a decimal from -1 to 1."""
+    raw = body.get("drift")
+    if raw is None:
+        return None
+    drift = to_decimal(raw)
+    if drift is None or abs(drift) > history.MAX_DRIFT:
+        raise bad_control("drift", f"must be a decimal from -1 to 1, got {raw!r}")
+    return drift
+
+
+def _params(asset: Asset) -> dict[str, Any]:
+    """Return the synthetic-history parameters of an asset."""
+    return {"kind": asset.kind, "volatility": str(asset.volatility), "drift": str(asset.drift)}
+
+
+def history_json(broker: SimulatedBroker) -> dict[str, Any]:
+    """Return the synthetic history's settings and every stock's parameters."""
+    return {
+        "seed": broker.state.history_seed,
+        "years": history.YEARS,
+        "kinds": {
+            name: {
+                "volatility": str(kind.volatility),
+                "drift": str(kind.drift),
+                "loadings": dict(zip(("market", "rates", "crypto"), kind.loadings, strict=True)),
+            }
+            for name, kind in history.KINDS.items()
+        },
+        "assets": {s: _params(a) for s, a in sorted(broker.state.assets.items())},
+    }
+
+
+def get_history(broker: SimulatedBroker, req: Request) -> Response:
+    """``GET /_paper/history``: the seed, the kinds' defaults and each asset's parameters."""
+    return ok(history_json(broker))
+
+
+def set_history(broker: SimulatedBroker, req: Request) -> Response:
+    """``POST /_paper/history`` ``{seed}``: reseed the synthetic history (kept on reset)."""
+    body = req.json_object()
+    only_fields(body, ("seed",))
+    seed = int_field(body, "seed", broker.state.history_seed, 0, 2**63 - 1)
+    broker.state.history_seed = seed
+    broker.history_seed = seed
+    return ok(history_json(broker))
 
 
 def clock_json(broker: SimulatedBroker) -> dict[str, Any]:

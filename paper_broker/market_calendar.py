@@ -6,6 +6,7 @@ as days of mourning or storms are not.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -121,14 +122,27 @@ def session(day: date) -> Session | None:
     return Session(day, datetime.combine(day, OPEN, ET), datetime.combine(day, close, ET))
 
 
-def sessions_between(start: date, end: date) -> Iterator[Session]:
-    """Yield the sessions from ``start`` to ``end`` inclusive, in order."""
-    day = start
-    while day <= end:
+@lru_cache(maxsize=128)
+def year_sessions(year: int) -> tuple[Session, ...]:
+    """Return the sessions of a year, in order."""
+    day, sessions = date(year, 1, 1), []
+    while day.year == year:
         found = session(day)
         if found is not None:
-            yield found
+            sessions.append(found)
         day += timedelta(days=1)
+    return tuple(sessions)
+
+
+def sessions_between(start: date, end: date) -> Iterator[Session]:
+    """Yield the sessions from ``start`` to ``end`` inclusive, in order."""
+    for year in range(start.year, end.year + 1):
+        sessions = year_sessions(year)
+        first = bisect.bisect_left(sessions, start, key=lambda s: s.day)
+        for found in sessions[first:]:
+            if found.day > end:
+                return
+            yield found
 
 
 def _sessions_after(moment: datetime) -> Iterator[Session]:

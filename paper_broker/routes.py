@@ -82,6 +82,8 @@ ROUTES = (
     _route("DELETE", "/_paper/accounts/{id}/counters", control_accounts.clear_counters),
     _route("POST", "/_paper/prices", control.set_prices),
     _route("PUT", "/_paper/assets/{asset_symbol}", control.put_asset),
+    _route("GET", "/_paper/history", control.get_history),
+    _route("POST", "/_paper/history", control.set_history),
     _route("GET", "/_paper/clock", control.get_clock),
     _route("POST", "/_paper/clock", control.set_clock),
     _route("POST", "/_paper/clock/next_open", control.next_open),

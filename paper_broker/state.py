@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from paper_broker.assets import Asset, default_assets, find_asset
 from paper_broker.clock import SimClock
+from paper_broker.history import DEFAULT_SEED
 
 # Prices "have always been" their default, so bars exist for every past session.
 HISTORY_START = datetime(1970, 1, 1, tzinfo=UTC)
@@ -146,6 +147,8 @@ class BrokerState:
     assets: dict[str, Asset] = field(default_factory=default_assets)
     history: dict[str, list[PricePoint]] = field(default_factory=dict)
     seq: int = 0
+    # Seeds the synthetic daily history before the recorded prices (``history``).
+    history_seed: int = DEFAULT_SEED
     clock: SimClock = field(default_factory=SimClock, metadata={"persist": False})
 
     def next_seq(self) -> int:
