@@ -19,6 +19,8 @@ import pytest
 from devstack.broker import PaperBroker
 from fakes import FixedClock, InMemoryBroker
 from paper_broker import market_calendar
+from paper_broker.bars import Timeframe, bars_page
+from paper_broker.state import BrokerState
 from rebalancer.domain.models import AssetInfo, Side
 from rebalancer.domain.tax import Fill
 from rebalancer.service.ports import Broker, BrokerCredentials
@@ -75,6 +77,13 @@ class BrokerBackend(Protocol):
     def advance(self, seconds: float) -> None:
         """Move the time on."""
 
+    def seed_daily_closes(self, *symbols: str) -> None:
+        """Give default assets of the paper broker the daily closes it serves up to now.
+
+        A no-op on the paper broker; the fake gets the closes (and the latest price) that
+        the paper broker's synthetic history has for these symbols, at its default seed.
+        """
+
 
 class MakeBrokerAccount(Protocol):
     """The factory fixture's signature."""
@@ -126,6 +135,28 @@ class MemoryBackend:
 
     def advance(self, seconds: float) -> None:
         self.move_to(self.clock.at + timedelta(seconds=seconds))
+
+    def seed_daily_closes(self, *symbols: str) -> None:
+        state = BrokerState()
+        now = self.clock.at
+        token: str | None = None
+        while True:
+            query = (Timeframe(1, "Day"), datetime(1970, 1, 1, tzinfo=UTC), now, 10_000, token)
+            page, token = bars_page(state, sorted(symbols), query, now)
+            for symbol, bars in page.items():
+                closes = self.fake.daily_closes.setdefault(symbol, [])
+                closes.extend(
+                    (
+                        datetime.fromisoformat(bar["t"]).astimezone(NEW_YORK).date(),
+                        D(str(bar["c"])),
+                    )
+                    for bar in bars
+                )
+            if token is None:
+                break
+        for symbol in symbols:
+            self.fake.prices_usd[symbol] = state.assets[symbol].price
+            self.fake.assets[symbol] = AssetInfo(symbol, True, True)
 
 
 class AlpacaBackend:
@@ -180,6 +211,9 @@ class AlpacaBackend:
 
     def advance(self, seconds: float) -> None:
         self.move_to(self.now + timedelta(seconds=seconds))
+
+    def seed_daily_closes(self, *symbols: str) -> None:
+        pass
 
     def close(self) -> None:
         """Close alpaca-py's HTTP sessions (an open socket would warn)."""

@@ -485,3 +485,61 @@ def test_trading_days_leave_out_weekends_and_holidays(
     days = backend.broker.trading_days(start, end)
     assert {d.day for d in days} == expected and all(start <= d <= end for d in days)
     assert all(d.weekday() < 5 for d in days)
+
+
+# Daily closes (the paper broker's synthetic history; the fake gets the same closes)
+
+INDEXES = ("SPY", "QQQ", "TLT", "GLD", "BND")
+
+
+def test_daily_closes_are_oldest_first_on_trading_days_end_included(
+    make_broker_account: MakeBrokerAccount,
+) -> None:
+    backend = make_broker_account()
+    backend.seed_daily_closes("SPY", "QQQ")
+    start, end = date(2024, 2, 12), date(2024, 3, 8)
+    closes = backend.broker.get_daily_closes(["SPY", "QQQ", "NOSUCH", "BTC/USD"], start, end)
+    assert set(closes) == {"SPY", "QQQ"}
+    for series in closes.values():
+        days = [day for day, _ in series]
+        assert days == sorted(set(days))
+        assert set(days) == backend.broker.trading_days(start, end)
+        assert (days[0], days[-1]) == (start, end)
+        assert date(2024, 2, 19) not in days  # Presidents' Day
+        assert all(isinstance(close, D) and close > 0 for _, close in series)
+
+
+def test_ten_years_of_daily_closes_page_through_and_end_at_the_latest_price(
+    make_broker_account: MakeBrokerAccount,
+) -> None:
+    backend = make_broker_account()
+    backend.seed_daily_closes(*INDEXES)
+    yesterday = TRADED_ON - timedelta(days=1)
+    # Five symbols of ten years are more bars than one page of 10,000 holds.
+    closes = backend.broker.get_daily_closes(INDEXES, date(2014, 3, 12), yesterday)
+    assert set(closes) == set(INDEXES)
+    sessions = backend.broker.trading_days(date(2014, 3, 12), yesterday)
+    assert len(sessions) > 2500
+    assert {len(series) for series in closes.values()} == {len(sessions)}
+    latest = backend.broker.get_latest_prices(INDEXES)
+    assert {s: series[-1][1] for s, series in closes.items()} == latest
+    assert closes["SPY"][-1][0] == yesterday
+
+
+def test_daily_closes_include_todays_session_once_it_has_opened(
+    make_broker_account: MakeBrokerAccount,
+) -> None:
+    backend = make_broker_account()
+    backend.seed_daily_closes("SPY")
+    today = backend.broker.get_daily_closes(["SPY"], TRADED_ON, TRADED_ON)
+    assert today == {"SPY": [(TRADED_ON, D(500))]}
+    assert backend.broker.get_daily_closes(["SPY"], TRADED_ON, TRADED_ON - timedelta(days=1)) == {}
+
+
+def test_daily_closes_of_a_range_without_sessions_leave_the_symbol_out(
+    make_broker_account: MakeBrokerAccount,
+) -> None:
+    backend = make_broker_account()
+    backend.seed_daily_closes("SPY")
+    weekend = backend.broker.get_daily_closes(["SPY"], date(2024, 3, 9), date(2024, 3, 10))
+    assert weekend == {}
