@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from rebalancer.domain.costs import BPS, CostModel
 from rebalancer.domain.models import ZERO, Holding, Portfolio, Side
-from rebalancer.domain.tax import LotBook, LotMethod, TaxLot, TaxSettings, relief_order
+from rebalancer.domain.tax import Fill, LotBook, LotMethod, TaxLot, TaxSettings, relief_order
 
 
 @dataclass
@@ -44,6 +44,7 @@ class Ledger:
     costs_usd: Decimal = ZERO
     turnover_usd: Decimal = ZERO
     orders: int = 0
+    fills: list[Fill] = field(default_factory=list)  # at the close; the spread is a cost
 
     @classmethod
     def opening(cls, cash_usd: Decimal, lots: tuple[TaxLot, ...], method: LotMethod) -> Ledger:
@@ -92,6 +93,7 @@ class Ledger:
             return
         spread = close_usd * costs.spread_bps / BPS
         self.orders += 1
+        self.fills.append(Fill(symbol, side, qty, close_usd, on, len(self.fills)))
         self.costs_usd += spread * qty + costs.commission_usd
         self.turnover_usd += close_usd * qty
         if side is Side.BUY:

@@ -30,7 +30,7 @@ import itertools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from rebalancer.domain.costs import BPS
@@ -60,6 +60,8 @@ from rebalancer.domain.simulation.model import (
 from rebalancer.domain.simulation.recommend import recommend, score_usd
 
 CENT = Decimal("0.01")
+PADDING_DAYS = 14
+WEEKEND = 5  # date.weekday() of Saturday
 HAIR = 1e-6  # percent points: closer than this to a band, the float check defers to Decimal
 
 
@@ -94,7 +96,7 @@ def simulate(inp: SimulationInput) -> SimulationReport:
     started = time.perf_counter()
     market = prepare(inp)
     targets = tuple(t for t in inp.targets if t.enabled)
-    results = tuple(replay_policy(inp, policy, market, targets) for policy in inp.policies)
+    results = tuple(replay_policy(inp, policy, market, targets)[0] for policy in inp.policies)
     forward = None
     if inp.forward_seed is not None and len(market.days) >= 3:
         forward = _forward(inp, market, targets, inp.forward_seed)
@@ -138,7 +140,22 @@ def prepare(inp: SimulationInput) -> Market:
         tuple(float(history.closes_usd[s][i]) for s in symbols) for i in range(len(days))
     )
     assets = {s: inp.assets.get(s) or AssetInfo(s, True, True) for s in symbols}
-    return Market(days, symbols, closes, floats, frozenset(days), assets)
+    return Market(days, symbols, closes, floats, trading_calendar(days), assets)
+
+
+def trading_calendar(days: tuple[date, ...]) -> frozenset[date]:
+    """The history's days, with weekdays standing in for the calendar beyond its ends.
+
+    `schedule.decide` moves a calendar date that is not a trading day back to the
+    trading day before it; at the history's last day, next week's Monday would otherwise
+    move back into the history (a weekly run on the last Friday that the live calendar,
+    which knows next week, never makes).
+    """
+    edge = timedelta(days=PADDING_DAYS)
+    before = (days[0] - edge + timedelta(days=k) for k in range(PADDING_DAYS))
+    after = (days[-1] + timedelta(days=k + 1) for k in range(PADDING_DAYS))
+    padding = {d for d in (*before, *after) if d.weekday() < WEEKEND}
+    return frozenset(days) | padding
 
 
 def policy_settings(settings: UserSettings, policy: Policy) -> UserSettings:
@@ -212,7 +229,7 @@ class _Drift:
 
 def replay_policy(
     inp: SimulationInput, policy: Policy, market: Market, targets: tuple[Target, ...]
-) -> PolicyResult:
+) -> tuple[PolicyResult, Ledger]:
     """Run one policy over the history (see the module's docstring for a day's steps).
 
     Args:
@@ -222,7 +239,8 @@ def replay_policy(
         targets: The enabled targets.
 
     Returns:
-        What the policy did, with its metrics and score.
+        What the policy did, with its metrics and score; and its account at the end
+        (with every fill, for tests and diagnostics).
     """
     settings = policy_settings(inp.settings, policy)
     costs, rates = settings.costs, settings.tax
@@ -340,7 +358,7 @@ def replay_policy(
         )
         for i in sample_indices(len(market.days))
     )
-    return PolicyResult(
+    result = PolicyResult(
         policy=policy,
         tracking_error_percent=te,
         max_drift_percent=Decimal(str(round(max(worst), 4))),
@@ -363,6 +381,7 @@ def replay_policy(
         flows_usd=flows_total.quantize(CENT),
         tax_due_usd=due.quantize(CENT),
     )
+    return result, ledger
 
 
 def _bid(prices: dict[str, Decimal], spread_bps: Decimal) -> dict[str, Decimal]:
