@@ -25,6 +25,7 @@ from rebalancer.entrypoints.callables import (  # noqa: E402
     link_broker,
     propose_plan,
     set_targets,
+    simulate_rebalancing,
     unlink_broker,
     update_settings,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "propose_plan",
     "rebalanceUser",
     "set_targets",
+    "simulate_rebalancing",
     "unlink_broker",
     "update_settings",
 ]

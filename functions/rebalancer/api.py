@@ -313,6 +313,35 @@ else:
 PlanId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9]{1,40}$")]
 
 
+MAX_SIMULATED_YEARS = 10
+MAX_SIMULATED_POLICIES = 20
+
+
+def _signed(limit: Decimal) -> Any:
+    """A number in [-limit, limit] (a cash flow: negative is withdrawn)."""
+
+    def check(value: Decimal) -> Decimal:
+        if abs(value) > limit:
+            raise ValueError(f"must be from -{limit} to {limit}")
+        return value
+
+    return AfterValidator(check)
+
+
+class SimulateRequest(StrictSchema):
+    """`simulate_rebalancing`: how many years back, which policies, the cash flows."""
+
+    years: Annotated[StrictInt, Field(ge=1, le=MAX_SIMULATED_YEARS)] = 5
+    # Each policy is checked by `simulation.policies.policy_from_spec` (it names the field).
+    policies: (
+        Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_SIMULATED_POLICIES)]
+        | None
+    ) = None
+    monthly_flow: Annotated[Number, _signed(MAX_NOTIONAL_USD)] = 0
+    template_value: Annotated[Number, _positive(MAX_NOTIONAL_USD, MIN_USD)] | None = None
+    tracking_penalty_bps: Annotated[Number, _non_negative(Decimal(10_000))] | None = None
+
+
 class PlanRequest(StrictSchema):
     """`execute_plan`, `cancel_plan`, `get_plan`: one of the caller's plans."""
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rebalancer import api
     from rebalancer.domain import models
     from rebalancer.domain import settings as user_settings
+    from rebalancer.domain.simulation import policies as simulation_policies
     from rebalancer.entrypoints import responses
     from rebalancer.service import (
         drift_check,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
         preferences,
         proposals,
         schedule_state,
+        simulations,
         stored_plans,
         trading,
     )
@@ -40,6 +42,8 @@ else:  # imported by the first call that needs them (cold start: see entrypoints
     proposals = lazy("rebalancer.service.proposals")
     stored_plans = lazy("rebalancer.service.stored_plans")
     schedule_state = lazy("rebalancer.service.schedule_state")
+    simulations = lazy("rebalancer.service.simulations")
+    simulation_policies = lazy("rebalancer.domain.simulation.policies")
     trading = lazy("rebalancer.service.trading")
     preferences = lazy("rebalancer.service.preferences")
     targets_service = lazy("rebalancer.service.targets")
@@ -228,3 +232,33 @@ def get_schedule(req: Request) -> dict[str, Any]:
         return responses.schedule(schedule_state.get_schedule(uid, ports()))
 
     return answer(req, run)
+
+
+@https_fn.on_call(**RUNS_PLANS)
+def simulate_rebalancing(req: Request) -> dict[str, Any]:
+    """Replay the caller's portfolio under each policy; returns every policy's figures."""
+
+    def run(uid: str, data: Any) -> dict[str, Any]:
+        body = api.parse(api.SimulateRequest, data)
+        policies = None
+        if body.policies is not None:
+            policies = tuple(
+                simulation_policies.policy_from_spec(spec, f"policies.{index}")
+                for index, spec in enumerate(body.policies)
+            )
+        result = simulations.simulate_for_user(
+            uid,
+            ports(),
+            years=body.years,
+            policies=policies,
+            monthly_flow_usd=Decimal(body.monthly_flow),
+            tracking_penalty_bps=_decimal_or_none(body.tracking_penalty_bps),
+            template_value_usd=_decimal_or_none(body.template_value),
+        )
+        return responses.simulation(result)
+
+    return answer(req, run)
+
+
+def _decimal_or_none(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(value)

@@ -14,6 +14,7 @@ from rebalancer.service.drift_check import DriftCheckResult
 from rebalancer.service.linking import LinkedAccount
 from rebalancer.service.proposals import Proposal
 from rebalancer.service.schedule_state import ScheduleState
+from rebalancer.service.simulations import SimulationRun
 
 
 def _num(value: Decimal | None) -> float | None:
@@ -116,6 +117,14 @@ def schedule(state: ScheduleState) -> dict[str, Any]:
         "threshold_breach_pending": state.threshold_breach_pending,
         "max_drift_percent": documents.pct(state.max_drift_percent),
         "goal_progress": documents.progress_document(state.goal_progress),
+    }
+
+
+def simulation(run: SimulationRun) -> dict[str, Any]:
+    """`simulate_rebalancing`'s answer: the stored id, every policy, the recommendation."""
+    return {
+        "simulation_id": run.simulation_id,
+        **documents.simulation_report_document(run.report),
     }
 
 
