@@ -33,9 +33,9 @@ export default function DriftChart({ points }: { points: DriftPoint[] }) {
         {bands.map((band) => (
           <ReferenceLine key={`-${band}`} y={-band} stroke="#999" strokeDasharray="6 4" label={`band −${band}`} />
         ))}
-        <Line type="monotone" dataKey="max" name="Max drift" stroke="#111" strokeWidth={3} isAnimationActive={false} />
+        <Line type="linear" dataKey="max" name="Max drift" stroke="#111" strokeWidth={3} isAnimationActive={false} />
         {symbols.map((s, i) => (
-          <Line key={s} type="monotone" dataKey={s} name={s} stroke={COLOURS[i % COLOURS.length]} dot isAnimationActive={false} />
+          <Line key={s} type="linear" dataKey={s} name={s} stroke={COLOURS[i % COLOURS.length]} dot isAnimationActive={false} />
         ))}
       </LineChart>
     </ResponsiveContainer>

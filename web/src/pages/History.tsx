@@ -116,6 +116,7 @@ export default function History() {
                     <button
                       type="button"
                       className="secondary"
+                      aria-label={`Orders of the ${label(p.strategy ?? "")} plan of ${when(p.created_at)}`}
                       aria-expanded={open === p.id}
                       aria-controls={`orders-${p.id}`}
                       onClick={() => setOpen(open === p.id ? null : p.id)}
