@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         proposals,
         schedule_state,
         simulations,
+        status,
         stored_plans,
         trading,
     )
@@ -43,6 +44,7 @@ else:  # imported by the first call that needs them (cold start: see entrypoints
     stored_plans = lazy("rebalancer.service.stored_plans")
     schedule_state = lazy("rebalancer.service.schedule_state")
     simulations = lazy("rebalancer.service.simulations")
+    status = lazy("rebalancer.service.status")
     simulation_policies = lazy("rebalancer.domain.simulation.policies")
     trading = lazy("rebalancer.service.trading")
     preferences = lazy("rebalancer.service.preferences")
@@ -256,6 +258,17 @@ def simulate_rebalancing(req: Request) -> dict[str, Any]:
             template_value_usd=_decimal_or_none(body.template_value),
         )
         return responses.simulation(result)
+
+    return answer(req, run)
+
+
+@https_fn.on_call()
+def get_status(req: Request) -> dict[str, Any]:
+    """Whether trading is on (the kill-switch, as users may see it) and the caller's link."""
+
+    def run(uid: str, data: Any) -> dict[str, Any]:
+        api.parse(api.EmptyRequest, data)
+        return responses.app_status(status.app_status(uid, ports()))
 
     return answer(req, run)
 

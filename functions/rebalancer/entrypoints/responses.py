@@ -15,6 +15,7 @@ from rebalancer.service.linking import LinkedAccount
 from rebalancer.service.proposals import Proposal
 from rebalancer.service.schedule_state import ScheduleState
 from rebalancer.service.simulations import SimulationRun
+from rebalancer.service.status import AppStatus
 
 
 def _num(value: Decimal | None) -> float | None:
@@ -125,6 +126,18 @@ def simulation(run: SimulationRun) -> dict[str, Any]:
     return {
         "simulation_id": run.simulation_id,
         **documents.simulation_report_document(run.report),
+    }
+
+
+def app_status(value: AppStatus) -> dict[str, Any]:
+    """`get_status`'s answer: the trading state and the link, never credentials."""
+    link = value.link
+    return {
+        "trading_enabled": value.trading_enabled,
+        "trading_message": value.trading_message,
+        "broker_linked": link is not None,
+        "account_number": link.account_number if link else None,
+        "paper": link.paper if link else None,
     }
 
 
