@@ -220,7 +220,7 @@ def test_nightly_runs_one_users_night(client: Client, db: Any) -> None:
     text = rebalancer("nightly", "--uid", uid)
     assert text.code == 0, text
     assert f"drift log: {night['drift_log_id']}" in text.out
-    assert f"plan: {night['plan_id']} (proposed)" in text.out
+    assert "decision: not due: already ran today" in text.out  # once a trading day
 
 
 def test_bad_input_is_one_line_and_exit_2(client: Client) -> None:
@@ -255,3 +255,28 @@ def test_an_unreachable_emulator_is_exit_4() -> None:
     ran = rebalancer("kill-switch", "status", env={"FIRESTORE_EMULATOR_HOST": "127.0.0.1:9"})
     assert ran.code == 4, ran
     assert "127.0.0.1:9 is unreachable" in ran.one_error_line()
+
+
+def test_simulate_prints_the_policies_and_the_recommendation(client: Client, db: Any) -> None:
+    uid = client.user.uid
+    ran = rebalancer(
+        "simulate", "--uid", uid, "--years", "2", "--policy", "threshold:5",
+        "--policy", "calendar:quarterly/full", "--policy", "none",
+    )  # fmt: skip
+    assert ran.code == 0, ran
+    assert "threshold:5" in ran.out and "calendar:quarterly/full" in ran.out
+    assert "recommended (*): " in ran.out and "why: " in ran.out
+    stored_line = ran.out.splitlines()[-1]
+    assert stored_line.startswith(f"stored: users/{uid}/simulations/")
+    assert db.document(stored_line.removeprefix("stored: ")).get().exists
+
+    as_json = rebalancer("simulate", "--uid", uid, "--years", "2", "--json", "--no-save")
+    assert as_json.code == 0, as_json
+    answer = as_json.json()
+    assert answer["simulation_id"] is None and len(answer["results"]) >= 10
+    names = {r["policy"]["name"] for r in answer["results"]}
+    assert answer["recommendation"]["best"] in names
+
+    bad = rebalancer("simulate", "--uid", uid, "--policy", "threshold:500")
+    assert bad.code == 2, bad
+    assert "threshold_percent" in bad.one_error_line()
