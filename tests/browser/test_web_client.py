@@ -25,18 +25,28 @@ def test_sign_up_link_the_paper_account_and_set_targets(page: Page, paper: Any) 
     page.get_by_label("Password").fill("password-123")
     page.get_by_role("button", name="Create account").click()
 
-    # A new user has no broker: the drift page says so and links to the broker page.
+    # A new user has no broker: get_status says so (the nudge under the navigation), the
+    # drift page shows the server's refusal and links to the broker page.
+    expect(page.get_by_test_id("link-nudge")).to_contain_text("No broker account is linked")
     expect(page.get_by_role("alert").filter(has_text="no broker account linked")).to_be_visible()
     page.get_by_role("link", name="Link a broker account").click()
+    expect(page.get_by_test_id("link-state")).to_have_text(
+        "Not linked: no broker account is linked yet."
+    )
     page.get_by_label("API key ID").fill(account["api_key_id"])
     page.get_by_label("Secret key").fill(account["secret_key"])
     page.get_by_role("button", name="Link account").click()
     expect(page.get_by_test_id("linked")).to_contain_text(account["account_number"])
     expect(page.get_by_label("Secret key")).to_have_value("")
     assert account["secret_key"] not in page.content()
+    # get_status asked again after the link: the page and the navigation know.
+    expect(page.get_by_test_id("link-state")).to_have_text(
+        f"Linked: account {account['account_number']} (paper)."
+    )
     shot(page, "02-broker-linked")
 
     nav(page, "Drift")
+    expect(page.get_by_test_id("link-nudge")).to_have_count(0)
     targets = page.get_by_role("form", name="Target allocation")
     for index, (symbol, percent) in enumerate([("SPY", "40"), ("QQQ", "30"), ("TLT", "20")]):
         if index > 0:
@@ -166,19 +176,94 @@ def test_alert_opens_its_plan_and_the_kill_switch_shows_a_banner(
     kill_switch.set({"trading_enabled": False, "reason": "maintenance"})
 
     sign_in(page, demo_client.user.email)
+    # get_status at start: the banner is up before any action, with the reason.
+    banner = page.get_by_test_id("kill-switch-banner")
+    expect(banner).to_contain_text("Trading is off")
+    expect(banner).to_contain_text("maintenance")
     nav(page, "Alerts")
+    expect(page.get_by_test_id("trading-state")).to_contain_text("Off:")
+    expect(page.get_by_test_id("trading-state")).to_contain_text("maintenance")
     alert = page.get_by_test_id("alerts").get_by_role("listitem")
     expect(alert).to_contain_text("awaits your review")
     shot(page, "10-alerts")
     alert.get_by_role("link", name="Review the plan").click()
     expect(page.get_by_test_id("plan-review")).to_contain_text("Strategy Threshold")
-    expect(page.get_by_test_id("kill-switch-banner")).to_have_count(0)
 
+    # The server still refuses each leg (the banner was a warning, not the guard).
     page.get_by_role("button", name="Execute this plan").click()
-    banner = page.get_by_test_id("kill-switch-banner")
     expect(banner).to_contain_text("Trading is off")
     expect(banner).to_contain_text("maintenance")
     legs = page.get_by_test_id("live-legs")
     expect(legs.locator("tr[data-leg-status='refused']").first).to_contain_text("kill-switch")
     assert demo_client.orders_placed() == 0
     shot(page, "11-kill-switch")
+
+
+def test_what_if_simulation_and_past_runs(page: Page, demo_client: Client) -> None:
+    sign_in(page, demo_client.user.email)
+    nav(page, "What if")
+    expect(page.get_by_test_id("past-simulations").get_by_role("listitem")).to_have_count(0)
+    page.get_by_label("Years of history (1\u201310)").fill("2")
+    run = page.get_by_role("button", name=re.compile("^(Run the simulation|Simulating)"))
+    run.click()
+    # Several seconds: the button is disabled and the progress says what runs.
+    expect(run).to_be_disabled()
+    expect(page.get_by_test_id("sim-progress")).to_contain_text("Replaying 2 years")
+    best = page.get_by_test_id("rec-best")
+    expect(best).not_to_be_empty()
+    expect(run).to_be_enabled()
+    best_name = best.inner_text()
+    expect(page.get_by_test_id("rec-runner-up")).not_to_have_text("\u2014")
+    expect(page.get_by_test_id("rec-gap")).to_have_text(re.compile(r"^\$[\d,]+\.\d\d$"))
+    expect(page.get_by_test_id("rec-reason")).not_to_be_empty()
+
+    table = page.get_by_test_id("policy-table")
+    expect(table.locator("tbody tr")).to_have_count(13)
+    marked = table.locator("tbody tr[data-best]")
+    expect(marked).to_have_count(1)
+    expect(marked).to_contain_text(best_name)
+    expect(marked).to_contain_text("\u2605 Best")  # not only its colour
+    expect(table.locator("tbody tr").first).to_contain_text(best_name)  # sorted by score
+    table.get_by_role("button", name="Tax paid ($)").click()
+    expect(table.get_by_role("columnheader", name="Tax paid ($)")).to_have_attribute(
+        "aria-sort", "descending"
+    )
+
+    for chart in ["drift-over-time", "value-over-time"]:
+        lines = page.get_by_test_id(chart).locator("path.recharts-curve")
+        expect(lines.first).to_be_visible()
+        assert lines.count() >= 2, chart
+    # Show or hide a policy from its labelled checkbox.
+    toggles = page.get_by_role("group", name="Policies on the charts")
+    never = toggles.get_by_role("checkbox", name=re.compile(r"^never \(buy and hold\)"))
+    shown_before = page.get_by_test_id("drift-over-time").locator("path.recharts-curve").count()
+    never.click()
+    expected = shown_before - 1 if not never.is_checked() else shown_before + 1
+    expect(page.get_by_test_id("drift-over-time").locator("path.recharts-curve")).to_have_count(
+        expected
+    )
+    forward = page.get_by_test_id("forward-table")
+    expect(forward.locator("tbody tr")).to_have_count(4)
+    expect(forward.get_by_role("row", name=re.compile(r"^SPY"))).to_contain_text("%")
+    shot(page, "12-simulation")
+
+    # A bad custom policy: the server's message at the field it names.
+    page.get_by_label("Add a custom policy").check()
+    threshold = page.get_by_test_id("custom-policy").get_by_label("Threshold (%)")
+    threshold.fill("-1")
+    run.click()
+    expect(threshold).to_have_attribute("aria-invalid", "true")
+    expect(threshold).to_have_accessible_description("must be from 0.01 to 100")
+    shot(page, "13-simulation-error")
+
+    # The past runs, live: the good one only (a refused request stores nothing).
+    past = page.get_by_test_id("past-simulations").get_by_role("listitem")
+    expect(past).to_have_count(1)
+    expect(past).to_contain_text(f"best: {best_name}")
+    past.get_by_role("button").click()
+    expect(page.get_by_test_id("viewing")).to_contain_text("Stored simulation")
+    expect(page.get_by_test_id("rec-best")).to_have_text(best_name)
+    expect(page.get_by_test_id("policy-table").locator("tbody tr")).to_have_count(13)
+    expect(
+        page.get_by_test_id("value-over-time").locator("path.recharts-curve").first
+    ).to_be_visible()

@@ -1,7 +1,7 @@
 // Every write goes through these: the callables, typed, with errors as CallError.
 import { connectFunctionsEmulator, getFunctions, httpsCallable } from "firebase/functions";
 import { app, emulatorHost, emulatorPorts, region, useEmulators } from "../firebase";
-import { reportError, reportLegs } from "../tradingStatus";
+import { noteLegs, noteRefusal } from "../appStatus";
 import { asCallError } from "./errors";
 import type { CallableName, Callables } from "./types";
 
@@ -17,11 +17,12 @@ export async function call<N extends CallableName>(
   });
   try {
     const result = (await callable(data)).data;
-    if (result && typeof result === "object" && "legs" in result) reportLegs(result.legs);
+    if (result && typeof result === "object" && "legs" in result) noteLegs(result.legs);
     return result;
   } catch (error) {
     const failure = asCallError(error);
-    reportError(failure);
+    // Refused (the kill-switch among other reasons): the banner follows get_status.
+    if (failure.code === "failed-precondition" && name !== "get_status") noteRefusal();
     throw failure;
   }
 }

@@ -203,6 +203,109 @@ export interface Linked {
   paper: boolean;
 }
 
+/** `get_status`: whether orders may go out now (the kill-switch) and the caller's link. */
+export interface AppStatus {
+  trading_enabled: boolean;
+  trading_message: string | null;
+  broker_linked: boolean;
+  account_number: string | null;
+  paper: boolean | null;
+}
+
+// The what-if simulator (functions/rebalancer/adapters/documents.py, simulation_*).
+
+export type PolicyTrigger = "threshold" | "calendar" | "combined" | "manual";
+export type PolicyFrequency = "weekly" | "monthly" | "quarterly" | "annually";
+export type DriftMethod = "absolute" | "relative";
+export type PolicyStrategy = "full" | "threshold" | "band" | "cash_flow" | "tax_aware";
+
+/** A policy as `simulate_rebalancing` takes it (every field but name and trigger optional). */
+export interface PolicySpec {
+  name: string;
+  trigger: PolicyTrigger;
+  frequency?: PolicyFrequency;
+  threshold_percent?: number;
+  drift_method?: DriftMethod;
+  strategy?: PolicyStrategy;
+}
+
+export type Policy = Required<PolicySpec>;
+
+export interface SimulationPoint {
+  day: string;
+  max_drift_percent: number;
+  value: number;
+  after_tax_value: number;
+}
+
+export interface PolicyResult {
+  policy: Policy;
+  tracking_error_percent: number;
+  max_drift_percent: number;
+  mean_drift_percent: number;
+  rebalances: number;
+  orders: number;
+  turnover: number;
+  costs: number;
+  short_term_gains: number;
+  long_term_gains: number;
+  tax_paid: number;
+  losses_harvested: number;
+  ending_value: number;
+  after_tax_ending_value: number;
+  score: number;
+  rebalance_days: string[];
+  series: SimulationPoint[];
+}
+
+export interface Recommendation {
+  best: string;
+  runner_up: string | null;
+  gap: number;
+  reason: string;
+}
+
+export interface ForwardBand {
+  symbol: string;
+  breach_within_30_days: number;
+  breach_within_90_days: number;
+  expected_days_to_breach: number | null;
+}
+
+export interface ForwardView {
+  assets: ForwardBand[];
+  any_breach_within_30_days: number;
+  any_breach_within_90_days: number;
+  paths: number;
+  seed: number;
+}
+
+export interface SimulationReport {
+  results: PolicyResult[];
+  recommendation: Recommendation;
+  forward: ForwardView | null;
+  days: number;
+  seconds: number;
+}
+
+/** `users/{uid}/simulations/{id}`: the report and what was asked. */
+export interface StoredSimulation extends SimulationReport {
+  created_at: unknown;
+  years: number;
+  first_day: string;
+  last_day: string;
+  monthly_flow: number;
+  template_value: number | null;
+}
+
+export interface SimulateRequest {
+  years?: number;
+  policies?: PolicySpec[];
+  monthly_flow?: number;
+  template_value?: number;
+  tracking_penalty_bps?: number;
+}
+
 /** Every callable, its request and its result. */
 export interface Callables {
   link_broker: {
@@ -223,6 +326,8 @@ export interface Callables {
   get_schedule: { req: Record<string, never>; res: Schedule };
   update_settings: { req: Record<string, unknown>; res: Settings };
   get_settings: { req: Record<string, never>; res: Settings };
+  get_status: { req: Record<string, never>; res: AppStatus };
+  simulate_rebalancing: { req: SimulateRequest; res: SimulationReport & { simulation_id: string } };
 }
 
 export type CallableName = keyof Callables;

@@ -1,4 +1,5 @@
 import type { CallError } from "../api/errors";
+import { useAppStatus } from "../appStatus";
 import type { DriftCheck } from "../api/types";
 import { pct, usd } from "../format";
 import { ErrorText } from "./ErrorText";
@@ -6,8 +7,10 @@ import { Link } from "./Link";
 
 /** What stops a drift check, with the way forward when there is one. */
 export function CheckError({ error }: { error: CallError | null }) {
+  const { status } = useAppStatus();
   if (!error) return null;
-  const hint = /no broker account linked|link again/.test(error.message) ? (
+  // get_status says whether a broker is linked (no need to read the error's words).
+  const hint = status?.broker_linked === false ? (
     <Link href="/broker">Link a broker account</Link>
   ) : /targets/.test(error.message) ? (
     <span>Set targets that sum to 100 on the Drift page.</span>

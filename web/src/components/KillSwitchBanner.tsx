@@ -1,13 +1,13 @@
-import { useTradingStatus } from "../tradingStatus";
+import { useAppStatus } from "../appStatus";
 
-/** Shown when the server said trading is off (the kill-switch or drawdown recovery mode). */
+/** Shown whenever get_status says trading is off (the kill-switch or drawdown recovery). */
 export function KillSwitchBanner() {
-  const status = useTradingStatus();
-  if (!status.off) return null;
+  const { status } = useAppStatus();
+  if (!status || status.trading_enabled) return null;
   return (
     <div className="banner banner-danger" role="alert" data-testid="kill-switch-banner">
       <strong>Trading is off.</strong> No order will be placed until an administrator turns
-      trading back on. <span className="reason">Server said: {status.reason}</span>
+      trading back on. <span className="reason">Reason: {status.trading_message ?? "not given"}</span>
     </div>
   );
 }

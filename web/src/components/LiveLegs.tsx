@@ -3,7 +3,7 @@ import { useDocument } from "../api/live";
 import type { Leg, Plan } from "../api/types";
 import { label, qty, usd } from "../format";
 import { useUser } from "../session";
-import { reportLegs } from "../tradingStatus";
+import { noteLegs } from "../appStatus";
 
 const MARKS: Record<string, string> = {
   pending: "○",
@@ -30,7 +30,7 @@ export function LiveLegs({ planId, fallback }: { planId: string; fallback: Plan 
   const plan = live.data ?? fallback;
   const legs: Leg[] = plan?.legs ?? [];
   useEffect(() => {
-    reportLegs(live.data?.legs);
+    noteLegs(live.data?.legs);
   }, [live.data]);
   return (
     <div data-testid="live-legs" aria-live="polite">

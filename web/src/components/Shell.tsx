@@ -1,5 +1,6 @@
 import { signOut } from "firebase/auth";
 import type { ReactNode } from "react";
+import { useAppStatus, useStatusPolling } from "../appStatus";
 import { auth } from "../firebase";
 import { useUser } from "../session";
 import { KillSwitchBanner } from "./KillSwitchBanner";
@@ -11,8 +12,13 @@ interface Props {
   children: ReactNode;
 }
 
-export function Shell({ current, pages, children }: Props) {
+const BROKER = "/broker";
+
+export default function Shell({ current, pages, children }: Props) {
   const user = useUser();
+  useStatusPolling(user.uid);
+  const { status } = useAppStatus();
+  const unlinked = status?.broker_linked === false;
   return (
     <>
       <a className="skip" href="#main">
@@ -24,7 +30,11 @@ export function Shell({ current, pages, children }: Props) {
           <ul>
             {pages.map((page) => (
               <li key={page.path}>
-                <Link href={page.path} aria-current={page.path === current ? "page" : undefined}>
+                <Link
+                  href={page.path}
+                  aria-current={page.path === current ? "page" : undefined}
+                  className={page.path === BROKER && unlinked ? "nudge" : undefined}
+                >
                   {page.title}
                 </Link>
               </li>
@@ -39,6 +49,12 @@ export function Shell({ current, pages, children }: Props) {
         </span>
       </header>
       <KillSwitchBanner />
+      {unlinked && current !== BROKER ? (
+        <p className="banner banner-info" data-testid="link-nudge">
+          No broker account is linked yet: nothing can be measured or traded.{" "}
+          <Link href={BROKER}>Link your broker</Link>
+        </p>
+      ) : null}
       <main id="main" tabIndex={-1}>
         {children}
       </main>

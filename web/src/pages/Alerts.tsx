@@ -2,7 +2,7 @@ import { useCollection, when } from "../api/live";
 import { Link } from "../components/Link";
 import { pct, usd } from "../format";
 import { useUser } from "../session";
-import { useTradingStatus } from "../tradingStatus";
+import { useAppStatus } from "../appStatus";
 
 interface DriftAlert {
   created_at: unknown;
@@ -19,16 +19,18 @@ interface DriftAlert {
 export default function Alerts() {
   const user = useUser();
   const alerts = useCollection<DriftAlert>(`users/${user.uid}/driftAlerts`, 50);
-  const trading = useTradingStatus();
+  const { status } = useAppStatus();
   return (
     <>
       <h1>Alerts</h1>
       <section className="card" aria-labelledby="trading-title">
         <h2 id="trading-title">Trading</h2>
         <p data-testid="trading-state">
-          {trading.off
-            ? `Off: ${trading.reason ?? "the kill-switch is on"}`
-            : "No refusal seen: orders are placed unless an administrator turns trading off."}
+          {status === null
+            ? "Asking the server…"
+            : status.trading_enabled
+              ? "On: orders are placed when you approve a plan (or the nightly run does)."
+              : `Off: ${status.trading_message ?? "the kill-switch is on"}`}
         </p>
       </section>
       <section className="card" aria-labelledby="alerts-title">

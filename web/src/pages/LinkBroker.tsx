@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { call } from "../api/callables";
 import { errorAt, type CallError } from "../api/errors";
 import type { Linked } from "../api/types";
+import { refreshStatus, useAppStatus } from "../appStatus";
 import { ErrorText } from "../components/ErrorText";
 import { Field } from "../components/Field";
 import { Link } from "../components/Link";
@@ -19,6 +20,7 @@ export default function LinkBroker() {
   const [unlinked, setUnlinked] = useState(false);
   const [error, setError] = useState<CallError | null>(null);
   const [busy, setBusy] = useState(false);
+  const { status } = useAppStatus();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -29,6 +31,7 @@ export default function LinkBroker() {
         method === "keys" ? { api_key_id: keyId, secret_key: secret, paper } : { oauth_token: token, paper };
       setLinked(await call("link_broker", data));
       setUnlinked(false);
+      void refreshStatus();
     } catch (caught) {
       setError(caught as CallError);
     } finally {
@@ -46,6 +49,7 @@ export default function LinkBroker() {
       await call("unlink_broker", {});
       setLinked(null);
       setUnlinked(true);
+      void refreshStatus();
     } catch (caught) {
       setError(caught as CallError);
     } finally {
@@ -60,6 +64,13 @@ export default function LinkBroker() {
       <p>
         Your credentials are verified with the broker and stored encrypted on the server; they
         are never shown again, here or anywhere.
+      </p>
+      <p data-testid="link-state" className={status?.broker_linked ? "ok" : undefined}>
+        {status === null
+          ? "Checking your link…"
+          : status.broker_linked
+            ? `Linked: account ${status.account_number ?? "?"} (${status.paper ? "paper" : "live"}).`
+            : "Not linked: no broker account is linked yet."}
       </p>
       <form onSubmit={(e) => void submit(e)} className="card narrow">
         <fieldset>
