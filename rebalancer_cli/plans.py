@@ -45,7 +45,7 @@ def generate(args: argparse.Namespace, target: Target, out: Out) -> Exit:
     elif args.format == "csv":
         out.stream.write(csv_text(BASKET_FIELDS, [[r[f] for f in BASKET_FIELDS] for r in basket]))
     else:
-        print_plan(answer, out)
+        print_plan(answer, args.uid, out)
     return Exit.OK
 
 
@@ -93,7 +93,7 @@ TRADE_COLUMNS = [
 ]
 
 
-def print_plan(answer: dict[str, Any], out: Out) -> None:
+def print_plan(answer: dict[str, Any], uid: str, out: Out) -> None:
     """A proposal: its trades, notes and totals, and how to execute it."""
     out.line(f"plan {answer['plan_id']}  ({answer['strategy']}, proposed: nothing is placed)")
     trades = answer["trades"]
@@ -136,7 +136,7 @@ def print_plan(answer: dict[str, Any], out: Out) -> None:
         f"{money(answer['projected_cash'])}"
     )
     if trades:
-        out.line(f"execute: rebalancer execute --uid <uid> --plan {answer['plan_id']}")
+        out.line(f"execute: rebalancer execute --uid {uid} --plan {answer['plan_id']}")
 
 
 LEG_COLUMNS = [
