@@ -3,6 +3,10 @@
 import { lazy, Suspense, useState } from "react";
 import type { ForwardView, PolicyResult, SimulationReport as Report } from "../api/types";
 import { pct, usd } from "../format";
+
+// Whole dollars in the wide table (cents are in the charts' tooltips and the stored run).
+const dollars = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumFractionDigits: 0 });
+const usd0 = (value: number) => dollars.format(value);
 import { lineStyle } from "./lineStyle";
 import { describe } from "./policies";
 
@@ -12,15 +16,15 @@ type Key = keyof Omit<PolicyResult, "policy" | "rebalance_days" | "series"> | "n
 
 const COLUMNS: { key: Key; label: string; format: (r: PolicyResult) => string }[] = [
   { key: "name", label: "Policy", format: (r) => r.policy.name },
-  { key: "score", label: "Score ($)", format: (r) => usd(r.score) },
-  { key: "after_tax_ending_value", label: "After-tax end ($)", format: (r) => usd(r.after_tax_ending_value) },
-  { key: "ending_value", label: "End value ($)", format: (r) => usd(r.ending_value) },
-  { key: "tax_paid", label: "Tax paid ($)", format: (r) => usd(r.tax_paid) },
-  { key: "costs", label: "Costs ($)", format: (r) => usd(r.costs) },
-  { key: "turnover", label: "Turnover ($)", format: (r) => usd(r.turnover) },
-  { key: "short_term_gains", label: "Short-term gains ($)", format: (r) => usd(r.short_term_gains) },
-  { key: "long_term_gains", label: "Long-term gains ($)", format: (r) => usd(r.long_term_gains) },
-  { key: "losses_harvested", label: "Losses harvested ($)", format: (r) => usd(r.losses_harvested) },
+  { key: "score", label: "Score ($)", format: (r) => usd0(r.score) },
+  { key: "after_tax_ending_value", label: "After-tax end ($)", format: (r) => usd0(r.after_tax_ending_value) },
+  { key: "ending_value", label: "End value ($)", format: (r) => usd0(r.ending_value) },
+  { key: "tax_paid", label: "Tax paid ($)", format: (r) => usd0(r.tax_paid) },
+  { key: "costs", label: "Costs ($)", format: (r) => usd0(r.costs) },
+  { key: "turnover", label: "Turnover ($)", format: (r) => usd0(r.turnover) },
+  { key: "short_term_gains", label: "Short-term gains ($)", format: (r) => usd0(r.short_term_gains) },
+  { key: "long_term_gains", label: "Long-term gains ($)", format: (r) => usd0(r.long_term_gains) },
+  { key: "losses_harvested", label: "Losses harvested ($)", format: (r) => usd0(r.losses_harvested) },
   { key: "rebalances", label: "Rebalances", format: (r) => String(r.rebalances) },
   { key: "orders", label: "Orders", format: (r) => String(r.orders) },
   { key: "tracking_error_percent", label: "Tracking error (%/yr)", format: (r) => pct(r.tracking_error_percent) },
@@ -140,7 +144,13 @@ function Forward({ forward }: { forward: ForwardView | null }) {
             <th scope="row">{a.symbol}</th>
             <td>{chance(a.breach_within_30_days)}</td>
             <td>{chance(a.breach_within_90_days)}</td>
-            <td>{a.expected_days_to_breach === null ? "beyond the horizon" : a.expected_days_to_breach.toFixed(0)}</td>
+            <td>
+              {a.expected_days_to_breach === null
+                ? "beyond the horizon"
+                : a.expected_days_to_breach === 0
+                  ? "0 (outside its band now)"
+                  : a.expected_days_to_breach.toFixed(0)}
+            </td>
           </tr>
         ))}
       </tbody>
