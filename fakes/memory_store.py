@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -80,6 +80,13 @@ class InMemoryStore:
         if self.kill_switch is None:
             raise ConnectionError("kill-switch unreadable")
         return self.kill_switch
+
+    def set_trading(self, enabled: bool, reason: str, by: str, at: datetime) -> None:
+        """Flip the switch as the Firestore adapter does (the drawdown flag stays)."""
+        switch = self.kill_switch or KillSwitch()
+        self.kill_switch = replace(
+            switch, trading_enabled=enabled, reason=reason, updated_by=by, updated_at=at
+        )
 
     def get_broker_link(self, uid: str) -> BrokerLink | None:
         """The user's link."""

@@ -13,13 +13,15 @@ import argparse
 import getpass
 import os
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rebalancer_cli.failures import Exit
 from rebalancer_cli.output import GREEN, RED, Out
 from rebalancer_cli.wiring import Target, firestore
 
-DOCUMENT = ("systemStatus", "risk_management")
+if TYPE_CHECKING:
+    from rebalancer.domain.risk import KillSwitch
+
 ACTIONS = {"on": "on", "resume": "on", "off": "off", "halt": "off", "status": "status"}
 
 
@@ -34,22 +36,18 @@ def operator(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace, target: Target, out: Out) -> Exit:
-    """Write or read `systemStatus/risk_management`; then report what the engine will do."""
-    from google.cloud.firestore import SERVER_TIMESTAMP
+    """Flip or read the switch through the store port; then report what the engine will do."""
+    from datetime import UTC
+
+    from rebalancer.adapters.firestore_store import FirestoreStore
 
     action = ACTIONS[args.action]
-    ref = firestore(target).collection(DOCUMENT[0]).document(DOCUMENT[1])
+    store = FirestoreStore(firestore(target))
     if action != "status":
-        change: dict[str, Any] = {
-            "trading_enabled": action == "on",
-            "reason": args.reason
-            or ("turned off from the CLI" if action == "off" else "turned on from the CLI"),
-            "updated_by": operator(args),
-            "updated_at": SERVER_TIMESTAMP,
-        }
-        ref.set(change, merge=True)
-    snapshot = ref.get()
-    state = describe(snapshot.to_dict() if snapshot.exists else None)
+        reason = args.reason or f"turned {action} from the CLI"
+        store.set_trading(action == "on", reason, operator(args), datetime.now(UTC))
+    # Read back as the engine reads it: a value of the wrong type reads as trading off.
+    state = describe(store.read_kill_switch())
     state["project"] = target.project
     if action != "status":
         state["changed"] = action
@@ -60,17 +58,8 @@ def run(args: argparse.Namespace, target: Target, out: Out) -> Exit:
     return Exit.OK
 
 
-def describe(document: dict[str, Any] | None) -> dict[str, Any]:
-    """The switch as the engine reads it (`KillSwitch`): a missing document means trading on."""
-    from rebalancer.domain.risk import KillSwitch
-
-    document = document or {}
-    switch = KillSwitch(
-        trading_enabled=bool(document.get("trading_enabled", True)),
-        drawdown_recovery_mode=bool(document.get("drawdown_recovery_mode", False)),
-        reason=document.get("reason"),
-    )
-    updated = document.get("updated_at")
+def describe(switch: KillSwitch) -> dict[str, Any]:
+    """The switch as the engine reads it, for the table and `--json`."""
     return {
         "trading": "on" if switch.allows_orders else "off",
         "kill_switch_engaged": not switch.allows_orders,
@@ -78,9 +67,8 @@ def describe(document: dict[str, Any] | None) -> dict[str, Any]:
         "drawdown_recovery_mode": switch.drawdown_recovery_mode,
         "reason": switch.reason,
         "refusal": switch.refusal,
-        "updated_by": document.get("updated_by"),
-        "updated_at": updated.isoformat() if isinstance(updated, datetime) else updated,
-        "document_exists": bool(document),
+        "updated_by": switch.updated_by,
+        "updated_at": switch.updated_at.isoformat() if switch.updated_at else None,
     }
 
 
@@ -98,5 +86,4 @@ def print_state(state: dict[str, Any], out: Out) -> None:
         f"  document: systemStatus/risk_management in {state['project']} "
         f"(trading_enabled={str(state['trading_enabled']).lower()}, "
         f"drawdown_recovery_mode={str(state['drawdown_recovery_mode']).lower()})"
-        + ("" if state["document_exists"] else " [missing: trading is on by default]")
     )

@@ -199,6 +199,18 @@ def test_kill_switch_off_refuses_execution_then_on_again(client: Client, kill_sw
     assert ran.json()["status"] in {"completed_success", "completed_adjusted"}
 
 
+@pytest.mark.parametrize(
+    "document",
+    [{"trading_enabled": "true"}, {"trading_enabled": 1}, {"drawdown_recovery_mode": "no"}],
+)
+def test_status_reads_a_switch_as_the_engine_does_a_wrong_type_is_off(
+    kill_switch: Any, document: dict[str, Any]
+) -> None:
+    kill_switch.set(document)  # written straight to Firestore, not by the CLI
+    state = rebalancer("kill-switch", "status", "--json").json()
+    assert state["trading"] == "off" and state["kill_switch_engaged"] is True
+
+
 def test_nightly_runs_one_users_night(client: Client, db: Any) -> None:
     uid = client.user.uid
     off = rebalancer("nightly", "--uid", uid, "--json")

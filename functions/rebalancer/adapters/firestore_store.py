@@ -117,11 +117,20 @@ class FirestoreStore:
             return KillSwitch()
         data = snapshot.to_dict() or {}
         # Anything but an explicit boolean true (or false, for the drawdown flag) is unsafe.
+        by, at = data.get("updated_by"), data.get("updated_at")
         return KillSwitch(
             trading_enabled=data.get("trading_enabled", True) is True,
             drawdown_recovery_mode=data.get("drawdown_recovery_mode", False) is not False,
             reason=str(data["reason"]) if data.get("reason") else None,
+            updated_by=str(by) if by else None,
+            updated_at=at if isinstance(at, datetime) else None,
         )
+
+    def set_trading(self, enabled: bool, reason: str, by: str, at: datetime) -> None:
+        """Turn trading on or off in `systemStatus/risk_management` (the drawdown flag stays)."""
+        ref = self.client.collection("systemStatus").document("risk_management")
+        change = {"trading_enabled": enabled, "reason": reason, "updated_by": by, "updated_at": at}
+        ref.set(change, merge=True)
 
     def get_broker_link(self, uid: str) -> BrokerLink | None:
         """The user's broker connection, if any."""

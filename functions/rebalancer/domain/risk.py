@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -12,6 +13,8 @@ class KillSwitch:
     trading_enabled: bool = True
     drawdown_recovery_mode: bool = False
     reason: str | None = None
+    updated_by: str | None = None  # who flipped it last (the operator CLI records it)
+    updated_at: datetime | None = None
 
     @property
     def allows_orders(self) -> bool:

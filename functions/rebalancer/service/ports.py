@@ -188,6 +188,9 @@ class SystemStatusStore(Protocol):
     def read_kill_switch(self) -> KillSwitch:
         """The kill-switch; raises when it cannot be read."""
 
+    def set_trading(self, enabled: bool, reason: str, by: str, at: datetime) -> None:
+        """Turn trading on or off for everyone (admins only: the operator CLI), saying why."""
+
 
 class PlanStore(Protocol):
     """A user's rebalance history: plans and manual trades."""
