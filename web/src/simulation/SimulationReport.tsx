@@ -22,14 +22,14 @@ const COLUMNS: { key: Key; label: string; format: (r: PolicyResult) => string }[
   { key: "tax_paid", label: "Tax paid ($)", format: (r) => usd0(r.tax_paid) },
   { key: "costs", label: "Costs ($)", format: (r) => usd0(r.costs) },
   { key: "turnover", label: "Turnover ($)", format: (r) => usd0(r.turnover) },
-  { key: "short_term_gains", label: "Short-term gains ($)", format: (r) => usd0(r.short_term_gains) },
-  { key: "long_term_gains", label: "Long-term gains ($)", format: (r) => usd0(r.long_term_gains) },
-  { key: "losses_harvested", label: "Losses harvested ($)", format: (r) => usd0(r.losses_harvested) },
   { key: "rebalances", label: "Rebalances", format: (r) => String(r.rebalances) },
   { key: "orders", label: "Orders", format: (r) => String(r.orders) },
   { key: "tracking_error_percent", label: "Tracking error (%/yr)", format: (r) => pct(r.tracking_error_percent) },
   { key: "max_drift_percent", label: "Max drift (%)", format: (r) => pct(r.max_drift_percent) },
   { key: "mean_drift_percent", label: "Mean drift (%)", format: (r) => pct(r.mean_drift_percent) },
+  { key: "short_term_gains", label: "Short-term gains ($)", format: (r) => usd0(r.short_term_gains) },
+  { key: "long_term_gains", label: "Long-term gains ($)", format: (r) => usd0(r.long_term_gains) },
+  { key: "losses_harvested", label: "Losses harvested ($)", format: (r) => usd0(r.losses_harvested) },
 ];
 
 function value(result: PolicyResult, key: Key): number | string {
@@ -80,7 +80,8 @@ function PolicyTable({ report }: { report: Report }) {
     setSort((now) => ({ key, descending: now.key === key ? !now.descending : key !== "name" }));
   }
   return (
-    <div className="table-scroll">
+    // Wider than the page on small screens: the scroll area takes the keyboard focus.
+    <div className="table-scroll" role="region" aria-label="Policies compared, scrollable" tabIndex={0}>
       <table className="data compact" data-testid="policy-table">
         <caption>
           Every policy, sorted by {COLUMNS.find((c) => c.key === sort.key)?.label.toLowerCase()} (
