@@ -12,8 +12,8 @@ from rebalancer_cli.wiring import Target, ports
 
 def run(args: argparse.Namespace, target: Target, out: Out) -> Exit:
     """Measure the user's drift (`check_drift(dry_run=True)`: a drift log, no orders)."""
+    from rebalancer.entrypoints import responses as shapes
     from rebalancer.service.drift_check import check_drift
-    from rebalancer_cli import shapes
 
     result = check_drift(args.uid, ports(target), dry_run=True)
     answer = shapes.drift_check(result)

@@ -27,8 +27,8 @@ BASKET_FIELDS = ["plan_id", "symbol", "side", "qty", "estimated_value", "estimat
 def generate(args: argparse.Namespace, target: Target, out: Out) -> Exit:
     """Propose a plan with `propose_plan` (stored as proposed; nothing is placed)."""
     from rebalancer.domain.settings import Strategy
+    from rebalancer.entrypoints import responses as shapes
     from rebalancer.service.proposals import propose_plan
-    from rebalancer_cli import shapes
 
     proposal = propose_plan(
         args.uid, ports(target), Strategy(args.strategy), args.invest, args.raise_usd
@@ -154,9 +154,9 @@ FAILED_PLAN = {"failed", "cancelled"}
 
 def execute(args: argparse.Namespace, target: Target, out: Out) -> Exit:
     """Run a stored plan through the engine (`run_plan`), after a confirmation."""
+    from rebalancer.entrypoints import responses as shapes
     from rebalancer.service.stored_plans import get_plan, run_plan
     from rebalancer.service.trading import kill_switch_refusal
-    from rebalancer_cli import shapes
 
     the_ports = ports(target)
     stored = get_plan(args.uid, args.plan, the_ports)  # NotFound: exit 3

@@ -233,9 +233,11 @@ def test_lease_decisions_on_what_is_not_a_plan(store: Store, uid: str) -> None:
 
 
 def test_a_night_writes_its_plan_alert_and_last_run_and_users_are_paged(
-    store: Store, uid: str
+    store: Store, uid: str, request: pytest.FixtureRequest
 ) -> None:
     store.update_settings(uid, {"rebalancing_enabled": True}, T0)
+    # Off again afterwards: a nightly fan-out of another test must not see this user.
+    request.addfinalizer(lambda: store.update_settings(uid, {"rebalancing_enabled": False}, T0))
     pages = list(store.nightly_users(500))
     assert any(uid in page for page in pages)
     plan = a_plan()
@@ -250,3 +252,20 @@ def test_a_night_writes_its_plan_alert_and_last_run_and_users_are_paged(
     assert record is not None and record.status is PlanStatus.PROPOSED
     assert store.get_settings(uid).last_auto_run_on == night
     store.record_fan_out(night, FanOutSummary(1, 1, 0, 0.01, T0))
+
+
+# --- the kill-switch --------------------------------------------------------------------
+
+
+def test_the_kill_switch_records_who_turned_trading_off_and_when(
+    store: Store, request: pytest.FixtureRequest
+) -> None:
+    if not isinstance(store, InMemoryStore):
+        request.getfixturevalue("kill_switch")  # the shared document, removed afterwards
+    assert store.read_kill_switch().allows_orders
+    store.set_trading(False, "broker incident", "ops", T0)
+    switch = store.read_kill_switch()
+    assert not switch.allows_orders and switch.refusal is not None
+    assert (switch.reason, switch.updated_by, switch.updated_at) == ("broker incident", "ops", T0)
+    store.set_trading(True, "resolved", "ops", T0 + timedelta(minutes=5))
+    assert store.read_kill_switch().allows_orders
