@@ -163,6 +163,19 @@ def test_buy_and_hold_never_trades() -> None:
     assert result.tax_paid_usd == D("0.00")
 
 
+def test_the_after_tax_series_is_what_a_sale_that_day_would_leave() -> None:
+    result, _ = run(make(NEVER), NEVER)
+    by_day = {point.day: point for point in result.series}
+    # 2 Dec: A at its cost (100): no gain, nothing owed. 10 Dec: A at 125, a short-term
+    # gain of 60 x 25 = $1,500; taxed at the default short-term rate.
+    assert by_day[date(2024, 12, 2)].after_tax_value_usd == D("10000.00")
+    tenth = by_day[date(2024, 12, 10)]
+    rate = EXACT.tax.short_term_rate
+    assert tenth.value_usd == D(11500)
+    assert tenth.after_tax_value_usd == (D(11500) - D(1500) * rate).quantize(D("0.01"))
+    assert result.series[-1].after_tax_value_usd == result.after_tax_ending_value_usd
+
+
 def test_fills_pay_the_spread_on_both_sides() -> None:
     # 10 bp: a buy of 10 at a $100 close pays $100.10 a share, a sale gets $99.90.
     ledger = Ledger.opening(D(2000), (), LotMethod.FIFO)

@@ -266,6 +266,10 @@ def replay_policy(
     values: list[float] = []
     flows: list[float] = []
     worst: list[float] = []
+    # The chart's after-tax value: what a sale of everything would leave on each sampled
+    # day (tax owed so far and on that sale), not the pre-tax value.
+    sampled = set(sample_indices(len(market.days)))
+    after_tax_on: dict[int, Decimal] = {}
 
     def plan_and_fill(
         day: date, prices: dict[str, Decimal], strategy: Strategy, **cash: Decimal
@@ -338,6 +342,10 @@ def replay_policy(
             float(ledger.cash_usd) + sum(q * p for q, p in zip(qty, closes_f, strict=True))
         )
         flows.append(float(flow))
+        if d in sampled:
+            sale_tax = ledger.tax_if_sold(_bid(prices, costs.spread_bps), day, rates)
+            value_now = ledger.portfolio(prices).total_value_usd
+            after_tax_on[d] = (value_now - owed - sale_tax).quantize(CENT)
 
     last = len(market.days) - 1
     last_prices = market.closes[last]
@@ -354,9 +362,9 @@ def replay_policy(
             market.days[i],
             Decimal(str(round(worst[i], 4))),
             Decimal(str(round(values[i], 2))),
-            Decimal(str(round(values[i], 2))) if i != last else after_tax.quantize(CENT),
+            after_tax_on[i],
         )
-        for i in sample_indices(len(market.days))
+        for i in sorted(sampled)
     )
     result = PolicyResult(
         policy=policy,
