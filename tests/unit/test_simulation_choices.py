@@ -168,6 +168,20 @@ def test_a_tie_goes_to_fewer_orders() -> None:
     assert recommend(results, D(10)).best == "calm"
 
 
+def test_a_policy_that_stays_beyond_the_critical_drift_is_not_recommended() -> None:
+    # Over 100 days: the drifter is past 10 points off target on 40 of them (more than 5 %),
+    # the tracker on 5 (exactly 5 %): the drifter scores higher but is not recommended.
+    drifter = replace(result("drifter", 110_000, 112_000, "4", D(10)), days_beyond_critical=40)
+    tracker = replace(result("tracker", 109_000, 110_000, "0.5", D(10)), days_beyond_critical=5)
+    chosen = recommend((drifter, tracker), D(10), days=100, critical_drift_percent=D(10))
+    assert (chosen.best, chosen.runner_up) == ("tracker", None)
+    assert "drifter scores higher" in chosen.reason and "40 % of the days" in chosen.reason
+    # When no policy stays within, the best score is recommended, and the reason says so.
+    both_out = (drifter, replace(tracker, days_beyond_critical=50))
+    fallback = recommend(both_out, D(10), days=100, critical_drift_percent=D(10))
+    assert fallback.best == "drifter" and "no policy kept every asset" in fallback.reason
+
+
 def history(days: int = 250) -> PriceHistory:
     import numpy as np
 

@@ -11,8 +11,10 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
+from rebalancer.domain.drift import DEFAULT_CRITICAL_PERCENT, DriftMethod
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.models import ZERO
+from rebalancer.domain.settings import UserSettings
 from rebalancer.domain.simulation.model import (
     Policy,
     PriceHistory,
@@ -101,6 +103,7 @@ def simulate_for_user(
         settings=user.settings,
         monthly_flow_usd=monthly_flow_usd,
         assets=market.assets,
+        critical_drift_percent=critical_points(user.settings),
     )
     if tracking_penalty_bps is not None:
         inp = replace(inp, tracking_penalty_bps=tracking_penalty_bps)
@@ -119,6 +122,17 @@ def simulate_for_user(
     )
     ports.simulations.save_simulation(uid, simulation_id, stored)
     return SimulationRun(simulation_id, report)
+
+
+def critical_points(settings: UserSettings) -> Decimal:
+    """The user's critical drift in absolute points (the simulator measures points).
+
+    A relative critical level has no single point value across targets: the default
+    (10 points) stands in for it.
+    """
+    if settings.drift_method is DriftMethod.ABSOLUTE:
+        return settings.critical_percent
+    return DEFAULT_CRITICAL_PERCENT
 
 
 def history_span(today: date, years: int) -> tuple[date, date]:

@@ -53,6 +53,9 @@ class SimulationInput:
     costs a policy in the recommendation, in basis points of the ending value.
     `assets` says which symbols trade in whole shares only (a symbol left out trades in
     fractions); `forward_seed` seeds the look ahead (None: no look ahead).
+    `critical_drift_percent` is the drift (absolute points) the user calls critical: a
+    policy that leaves the portfolio beyond it on more than `recommend.MAX_SHARE_BEYOND`
+    of the days is not recommended.
     """
 
     cash_usd: Decimal
@@ -63,6 +66,7 @@ class SimulationInput:
     settings: UserSettings = field(default_factory=UserSettings)
     monthly_flow_usd: Decimal = ZERO
     tracking_penalty_bps: Decimal = Decimal(10)
+    critical_drift_percent: Decimal = Decimal(10)
     assets: Mapping[str, AssetInfo] = field(default_factory=dict)
     forward_seed: int | None = 14
 
@@ -102,6 +106,7 @@ class PolicyResult:
     runs: int = 0  # days the trigger was due and the planner ran (some plan no trade)
     flows_usd: Decimal = ZERO  # contributions less withdrawals actually made
     tax_due_usd: Decimal = ZERO  # owed at the end: the last year's and a full sale's
+    days_beyond_critical: int = 0  # days ending with an asset beyond the critical drift
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,12 @@ Why linear in the tracking error, and in basis points of the ending value: it re
 "one point of tracking error is worth N bp of my wealth to me", one number a user can
 change (`tracking_penalty_bps`), and 0 turns the penalty off. Ties go to the policy with
 fewer orders, then to the earlier one.
+
+Only policies that keep the portfolio within the user's critical drift (beyond it on at
+most 5 % of the days) are recommended: a policy that leaves a 60/40 mix at 75/25 for
+years is not a way to hold 60/40, however much tax it defers, and a small penalty would
+not see it (tracking error averages the drift away). When no policy stays within it, the
+best score is recommended and the reason says so.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from rebalancer.domain.costs import BPS
 from rebalancer.domain.simulation.model import PolicyResult, Recommendation
 
 CENT = Decimal("0.01")
+MAX_SHARE_BEYOND = Decimal("0.05")
 
 
 def score_usd(
@@ -47,28 +54,55 @@ def score_usd(
     return (after_tax_ending_value_usd - penalty).quantize(CENT)
 
 
-def recommend(results: tuple[PolicyResult, ...], penalty_bps: Decimal) -> Recommendation:
-    """The best policy by score, the runner-up, the gap between them, and why.
+def recommend(
+    results: tuple[PolicyResult, ...],
+    penalty_bps: Decimal,
+    days: int = 0,
+    critical_drift_percent: Decimal = Decimal(10),
+) -> Recommendation:
+    """The best policy by score among those that stay within the critical drift, and why.
 
     Args:
         results: Every policy's result, with its score.
         penalty_bps: The penalty the scores used (for the reason's text).
+        days: The days replayed (0: every policy counts as within the critical drift).
+        critical_drift_percent: The drift the user calls critical (for the reason's text).
 
     Returns:
-        The recommendation; with no results, an empty one.
+        The recommendation (best, runner-up, the gap in score, the reason); with no
+        results, an empty one.
     """
     if not results:
         return Recommendation("", None, Decimal(0), "no policy was simulated")
     ranked = sorted(
         enumerate(results), key=lambda item: (-item[1].score_usd, item[1].orders, item[0])
     )
-    best = ranked[0][1]
-    runner = ranked[1][1] if len(ranked) > 1 else None
+    within = [
+        item
+        for item in ranked
+        if days == 0 or item[1].days_beyond_critical <= MAX_SHARE_BEYOND * days
+    ]
+    chosen = within or ranked
+    best = chosen[0][1]
+    runner = chosen[1][1] if len(chosen) > 1 else None
     reason = (
         f"{best.policy.name} ends with ${best.after_tax_ending_value_usd:,.2f} after tax "
         f"({best.rebalances} rebalances, ${best.tax_paid_usd:,.2f} tax paid, "
         f"{best.tracking_error_percent:.2f} % tracking error)"
     )
+    if not within:
+        reason += (
+            f"; no policy kept every asset within {critical_drift_percent} points of its "
+            "target on 95 % of the days, so the best score is shown"
+        )
+    top = ranked[0][1]
+    if top is not best:
+        share = Decimal(top.days_beyond_critical) / days * 100 if days else Decimal(0)
+        reason += (
+            f"; {top.policy.name} scores higher (${top.score_usd:,.2f}) but leaves an asset "
+            f"more than {critical_drift_percent} points off target on {share:.0f} % of the "
+            "days, so it is not recommended"
+        )
     if runner is None:
         return Recommendation(best.policy.name, None, Decimal(0), reason + ".")
     gap = best.score_usd - runner.score_usd
@@ -77,7 +111,7 @@ def recommend(results: tuple[PolicyResult, ...], penalty_bps: Decimal) -> Recomm
         f"{penalty_bps} bp of the ending value per point of tracking error)"
     )
     richest = max(results, key=lambda r: r.after_tax_ending_value_usd)
-    if richest is not best:
+    if top is best and richest is not best:
         reason += (
             f"; {richest.policy.name} keeps more after tax "
             f"(${richest.after_tax_ending_value_usd:,.2f}) but drifts further from the "

@@ -102,7 +102,9 @@ def simulate(inp: SimulationInput) -> SimulationReport:
         forward = _forward(inp, market, targets, inp.forward_seed)
     return SimulationReport(
         results=results,
-        recommendation=recommend(results, inp.tracking_penalty_bps),
+        recommendation=recommend(
+            results, inp.tracking_penalty_bps, len(market.days), inp.critical_drift_percent
+        ),
         forward=forward,
         days=len(market.days),
         seconds=time.perf_counter() - started,
@@ -388,6 +390,7 @@ def replay_policy(
         runs=runs,
         flows_usd=flows_total.quantize(CENT),
         tax_due_usd=due.quantize(CENT),
+        days_beyond_critical=sum(1 for w in worst if w > float(inp.critical_drift_percent)),
     )
     return result, ledger
 
