@@ -583,6 +583,7 @@ def policy_result_document(result: PolicyResult) -> dict[str, Any]:
         "tracking_error_percent": pct(result.tracking_error_percent),
         "max_drift_percent": pct(result.max_drift_percent),
         "mean_drift_percent": pct(result.mean_drift_percent),
+        "days_beyond_critical": result.days_beyond_critical,
         "rebalances": result.rebalances,
         "orders": result.orders,
         "turnover": usd(result.turnover_usd),
