@@ -25,6 +25,7 @@ def simulations(db: Any, client: Client) -> list[Any]:
     return list(db.collection(f"users/{client.user.uid}/simulations").stream())
 
 
+@pytest.mark.dates  # the history ends the day before the clock's: any date
 def test_the_default_policies_are_compared_on_the_users_own_lots_and_stored(
     demo_client: Client, db: Any
 ) -> None:
