@@ -238,13 +238,19 @@ def test_what_if_simulation_and_past_runs(page: Page, demo_client: Client) -> No
     expect(marked).to_have_count(1)
     expect(marked).to_contain_text(best_name)
     expect(marked).to_contain_text("\u2605 Best")  # not only its colour
-    expect(table.locator("tbody tr").first).to_contain_text(best_name)  # sorted by score
+    # Sorted by score: any row above the best one is marked as not recommended (it stays
+    # beyond the critical drift), with words, not only a colour.
+    expect(table.locator("tbody tr").nth(12)).to_be_visible()
+    names = [row.get_by_role("rowheader").inner_text() for row in table.locator("tbody tr").all()]
+    above = next(i for i, name in enumerate(names) if best_name in name)
+    for name in names[:above]:
+        assert "not recommended: beyond the critical drift" in name, names
     table.get_by_role("button", name="Tax paid ($)").click()
     expect(table.get_by_role("columnheader", name="Tax paid ($)")).to_have_attribute(
         "aria-sort", "descending"
     )
-    table.get_by_role("button", name="Score ($)").click()  # back to the best first
-    expect(table.locator("tbody tr").first).to_contain_text(best_name)
+    table.get_by_role("button", name="Score ($)").click()  # back to score order
+    expect(table.locator("tbody tr").nth(above)).to_contain_text(best_name)
 
     for chart in ["drift-over-time", "value-over-time"]:
         lines = page.get_by_test_id(chart).locator("path.recharts-curve")

@@ -243,6 +243,8 @@ export interface PolicyResult {
   tracking_error_percent: number;
   max_drift_percent: number;
   mean_drift_percent: number;
+  /** Days ending with an asset beyond the user's critical drift (absent in older runs). */
+  days_beyond_critical?: number;
   rebalances: number;
   orders: number;
   turnover: number;

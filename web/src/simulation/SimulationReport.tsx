@@ -27,13 +27,25 @@ const COLUMNS: { key: Key; label: string; format: (r: PolicyResult) => string }[
   { key: "tracking_error_percent", label: "Tracking error (%/yr)", format: (r) => pct(r.tracking_error_percent) },
   { key: "max_drift_percent", label: "Max drift (%)", format: (r) => pct(r.max_drift_percent) },
   { key: "mean_drift_percent", label: "Mean drift (%)", format: (r) => pct(r.mean_drift_percent) },
+  {
+    key: "days_beyond_critical",
+    label: "Days beyond critical drift",
+    format: (r) => String(r.days_beyond_critical ?? 0),
+  },
   { key: "short_term_gains", label: "Short-term gains ($)", format: (r) => usd0(r.short_term_gains) },
   { key: "long_term_gains", label: "Long-term gains ($)", format: (r) => usd0(r.long_term_gains) },
   { key: "losses_harvested", label: "Losses harvested ($)", format: (r) => usd0(r.losses_harvested) },
 ];
 
 function value(result: PolicyResult, key: Key): number | string {
-  return key === "name" ? result.policy.name : result[key];
+  return key === "name" ? result.policy.name : (result[key] ?? 0);
+}
+
+// The server recommends only policies beyond the critical drift on at most 5 % of the days.
+const MAX_SHARE_BEYOND = 0.05;
+
+function beyondCritical(result: PolicyResult, days: number): boolean {
+  return days > 0 && (result.days_beyond_critical ?? 0) > MAX_SHARE_BEYOND * days;
 }
 
 function Recommendation({ report }: { report: Report }) {
@@ -85,7 +97,9 @@ function PolicyTable({ report }: { report: Report }) {
       <table className="data compact" data-testid="policy-table">
         <caption>
           Every policy, sorted by {COLUMNS.find((c) => c.key === sort.key)?.label.toLowerCase()} (
-          {sort.descending ? "highest" : "lowest"} first); the best is marked ★. Choose a column heading to sort.
+          {sort.descending ? "highest" : "lowest"} first); the best is marked ★. Policies that leave an asset
+          beyond the critical drift on more than 5 % of the days are not recommended, whatever their score. Choose a
+          column heading to sort.
         </caption>
         <thead>
           <tr>
@@ -110,6 +124,12 @@ function PolicyTable({ report }: { report: Report }) {
               <tr key={result.policy.name} className={isBest ? "best" : undefined} data-best={isBest || undefined}>
                 <th scope="row" title={describe(result.policy)}>
                   {isBest ? <span className="badge-best">★ Best</span> : null} {result.policy.name}
+                  {beyondCritical(result, report.days) ? (
+                    <span className="badge-out" data-testid="beyond-critical">
+                      {" "}
+                      (not recommended: beyond the critical drift on more than 5 % of the days)
+                    </span>
+                  ) : null}
                 </th>
                 {COLUMNS.slice(1).map((column) => (
                   <td key={column.key}>{column.format(result)}</td>
