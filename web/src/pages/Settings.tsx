@@ -1,10 +1,10 @@
-import { useEffect, useId, useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { call } from "../api/callables";
 import { errorAt, type CallError } from "../api/errors";
 import type { Settings as SettingsDoc } from "../api/types";
 import { ErrorText } from "../components/ErrorText";
 import { Field } from "../components/Field";
-import { label } from "../format";
+import { SelectField } from "../components/SelectField";
 import { GOAL_FIELDS, GROUPS, type Pref } from "../settingsSpec";
 
 type Form = Record<string, string | boolean>;
@@ -50,28 +50,13 @@ function changes(before: Form, after: Form): Record<string, unknown> {
   return out;
 }
 
-function Choice({ id, pref, value, error, onChange }: { id: string; pref: Pref; value: string; error: string | null; onChange: (v: string) => void }) {
+function Choice({ pref, value, error, onChange }: { pref: Pref; value: string; error: string | null; onChange: (v: string) => void }) {
   return (
-    <div className="field">
-      <label htmlFor={id}>{pref.label}</label>
-      <select id={id} name={pref.key} value={value} onChange={(e) => onChange(e.target.value)} aria-invalid={error ? true : undefined} aria-describedby={error ? `${id}-error` : undefined}>
-        {(pref.choices ?? []).map((c) => (
-          <option key={c} value={c}>
-            {label(c)}
-          </option>
-        ))}
-      </select>
-      {error ? (
-        <span id={`${id}-error`} className="field-error" role="alert">
-          {error}
-        </span>
-      ) : null}
-    </div>
+    <SelectField label={pref.label} name={pref.key} value={value} options={pref.choices ?? []} onChange={onChange} error={error} />
   );
 }
 
 export default function Settings() {
-  const base = useId();
   const [loaded, setLoaded] = useState<Form | null>(null);
   const [form, setForm] = useState<Form>({});
   const [error, setError] = useState<CallError | null>(null);
@@ -129,7 +114,6 @@ export default function Settings() {
           <fieldset key={group.title} className="card">
             <legend>{group.title}</legend>
             {group.prefs.map((pref) => {
-              const id = `${base}-${pref.key}`;
               const value = form[pref.key];
               const fieldError = errorAt(error, pref.key);
               if (pref.kind === "bool") {
@@ -142,7 +126,7 @@ export default function Settings() {
                 );
               }
               if (pref.kind === "choice") {
-                return <Choice key={pref.key} id={id} pref={pref} value={String(value)} error={fieldError} onChange={(v) => set(pref.key, v)} />;
+                return <Choice key={pref.key} pref={pref} value={String(value)} error={fieldError} onChange={(v) => set(pref.key, v)} />;
               }
               return (
                 <Field
@@ -173,7 +157,6 @@ export default function Settings() {
                   return (
                     <Choice
                       key={key}
-                      id={`${base}-${key}`}
                       pref={{ key, label: f.label, kind: "choice", choices: f.choices }}
                       value={String(form[key] || "medium")}
                       error={fieldError}

@@ -1,6 +1,6 @@
 // What if: replay the user's own portfolio under rebalancing policies (simulate_rebalancing),
 // and the past runs, live from users/{uid}/simulations.
-import { useEffect, useId, useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { call } from "../api/callables";
 import { errorAt, type CallError } from "../api/errors";
 import { useCollection, when } from "../api/live";
@@ -16,7 +16,8 @@ import type {
 } from "../api/types";
 import { ErrorText } from "../components/ErrorText";
 import { Field } from "../components/Field";
-import { label, usd } from "../format";
+import { usd } from "../format";
+import { SelectField } from "../components/SelectField";
 import { useUser } from "../session";
 import { DEFAULT_POLICIES, DRIFT_METHODS, FREQUENCIES, STRATEGIES, TRIGGERS, describe } from "../simulation/policies";
 import { SimulationReport } from "../simulation/SimulationReport";
@@ -42,41 +43,6 @@ const NEW_CUSTOM: Custom = {
 /** A number input's value: undefined when empty, NaN kept (the server names the field). */
 function num(text: string): number | undefined {
   return text.trim() === "" ? undefined : Number(text);
-}
-
-interface Select<T extends string> {
-  label: string;
-  value: T;
-  options: readonly T[];
-  onChange: (value: T) => void;
-  error: string | null;
-}
-
-function SelectField<T extends string>({ label: text, value, options, onChange, error }: Select<T>) {
-  const id = useId();
-  return (
-    <div className="field">
-      <label htmlFor={id}>{text}</label>
-      <select
-        id={id}
-        value={value}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? `${id}-error` : undefined}
-        onChange={(e) => onChange(e.target.value as T)}
-      >
-        {options.map((option) => (
-          <option key={option} value={option}>
-            {label(option)}
-          </option>
-        ))}
-      </select>
-      {error ? (
-        <span id={`${id}-error`} className="field-error" role="alert">
-          {error}
-        </span>
-      ) : null}
-    </div>
-  );
 }
 
 function Elapsed({ since }: { since: number }) {
