@@ -7,7 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from rebalancer.domain.errors import InvalidInput, NoBrokerLinked
+from rebalancer.domain.errors import InvalidInput, NoBrokerLinked, PreconditionFailed
+from rebalancer.domain.models import Target
 from rebalancer.service.linking import unlink_broker
 from rebalancer.service.simulations import simulate_for_user
 from tests.unit.test_services import UID, make
@@ -80,9 +81,25 @@ def test_years_out_of_range_are_refused_naming_the_field(years: int) -> None:
 def test_a_symbol_without_history_is_refused_and_nothing_is_stored() -> None:
     ports, store, broker = seeded()
     del broker.daily_closes["GLD"]
-    with pytest.raises(InvalidInput, match="no price history for GLD"):
+    with pytest.raises(PreconditionFailed, match="no daily price history at the broker for GLD"):
         simulate_for_user(UID, ports, years=1)
     assert not store.documents
+
+
+def test_too_short_a_common_history_is_refused() -> None:
+    ports, store, broker = seeded()
+    broker.daily_closes["GLD"] = broker.daily_closes["GLD"][-5:]
+    with pytest.raises(PreconditionFailed, match="only 5 days of price history"):
+        simulate_for_user(UID, ports, years=1)
+    assert not store.documents
+
+
+def test_more_than_50_symbols_are_refused_before_the_history_is_read() -> None:
+    ports, store, broker = seeded()
+    store.targets[UID] = [Target(f"S{i:02d}", D(2), substitutes=(f"T{i:02d}",)) for i in range(50)]
+    # 50 targets with a substitute each, and the 4 holdings the account has: 104.
+    with pytest.raises(PreconditionFailed, match="104 symbols"):
+        simulate_for_user(UID, ports, years=1)
 
 
 def test_without_a_broker_nothing_runs() -> None:

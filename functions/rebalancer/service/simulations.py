@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from rebalancer.domain.drift import DEFAULT_CRITICAL_PERCENT, DriftMethod
-from rebalancer.domain.errors import InvalidInput
+from rebalancer.domain.errors import InvalidInput, PreconditionFailed
 from rebalancer.domain.models import ZERO
 from rebalancer.domain.settings import UserSettings
 from rebalancer.domain.simulation.model import (
@@ -30,6 +30,7 @@ from rebalancer.service.context import Ports
 from rebalancer.service.market import lot_book, read_market, read_user, trading_day
 
 MAX_YEARS = 10
+MAX_ASSETS = 50
 MIN_DAYS = 20  # fewer closes than this measure nothing
 
 
@@ -59,7 +60,8 @@ def simulate_for_user(
 
     Raises:
         NoTargets, TargetsNotSummingTo100, NoBrokerLinked: As a drift check.
-        InvalidInput: Years out of range, or too little price history for the targets.
+        InvalidInput: Years out of range.
+        PreconditionFailed: More than 50 symbols, or too little daily price history.
         BrokerError: The broker could not be read.
     """
     if not 1 <= years <= MAX_YEARS:
@@ -72,13 +74,21 @@ def simulate_for_user(
         {m for t in user.targets for m in t.members}
         | ({h.symbol for h in market.portfolio.holdings} if template_value_usd is None else set())
     )
+    if len(symbols) > MAX_ASSETS:
+        raise PreconditionFailed(
+            f"{len(symbols)} symbols (targets, substitutes and holdings) to simulate; "
+            f"at most {MAX_ASSETS}"
+        )
     closes = user.broker.get_daily_closes(symbols, *history_span(today, years))
     missing = sorted(set(symbols) - set(closes))
     if missing:
-        raise InvalidInput("years", f"no price history for {', '.join(missing)}")
+        # Crypto pairs among them: the broker serves no daily bars for them yet.
+        raise PreconditionFailed(f"no daily price history at the broker for {', '.join(missing)}")
     days = common_days(closes)
     if len(days) < MIN_DAYS:
-        raise InvalidInput("years", f"only {len(days)} days of history for these symbols")
+        raise PreconditionFailed(
+            f"only {len(days)} days of price history common to {', '.join(symbols)}"
+        )
     wanted = set(days)
     history = PriceHistory(
         days,
