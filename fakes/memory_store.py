@@ -134,13 +134,7 @@ class InMemoryStore:
         self, uid: str, plan_id: str, executor: str, now: datetime, lease_s: float
     ) -> PlanRecord:
         """Take the lease as the Firestore adapter does (one step stands for a transaction)."""
-        return self._with_live_plan(
-            uid,
-            plan_id,
-            lambda plan, lease, live, write: leases.begin_execution(
-                plan, lease, live, plan_id, executor, now, lease_s, write
-            ),
-        )
+        return self._with_live_plan(uid, plan_id, leases.execution(plan_id, executor, now, lease_s))
 
     def _with_live_plan(self, uid: str, plan_id: str, decide: LiveDecision) -> PlanRecord:
         plans = self.history.setdefault(uid, {})
@@ -201,13 +195,7 @@ class InMemoryStore:
 
     def queue_plan(self, uid: str, plan_id: str, now: datetime, changes: PlanChanges) -> PlanRecord:
         """Queue a proposed plan for the open (one step, as a transaction)."""
-        return self._with_live_plan(
-            uid,
-            plan_id,
-            lambda plan, lease, live, write: leases.begin_queue(
-                plan, lease, live, plan_id, now, changes, write
-            ),
-        )
+        return self._with_live_plan(uid, plan_id, leases.queueing(plan_id, now, changes))
 
     def cancel_unsent(self, uid: str, plan_id: str, now: datetime) -> PlanRecord | None:
         """Cancel a plan none of whose orders was sent (one step, as a transaction)."""

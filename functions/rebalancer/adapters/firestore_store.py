@@ -200,13 +200,7 @@ class FirestoreStore:
         self, uid: str, plan_id: str, executor: str, now: datetime, lease_s: float
     ) -> PlanRecord:
         """Take the user's execution lease and mark the plan executing, in one transaction."""
-        return self._with_live_plan(
-            uid,
-            plan_id,
-            lambda plan, lease, live, write: leases.begin_execution(
-                plan, lease, live, plan_id, executor, now, lease_s, write
-            ),
-        )
+        return self._with_live_plan(uid, plan_id, leases.execution(plan_id, executor, now, lease_s))
 
     def _with_live_plan(self, uid: str, plan_id: str, decide: LiveDecision) -> PlanRecord:
         """Run a lease decision in one transaction and make the writes it asks for.
@@ -222,10 +216,7 @@ class FirestoreStore:
         @firestore.transactional
         def run(transaction: Transaction) -> PlanRecord:
             plan = plan_ref.get(transaction=transaction)
-            lease_snapshot = lease_ref.get(transaction=transaction)
-            lease = documents.lease_from_document(
-                lease_snapshot.to_dict() if lease_snapshot.exists else None
-            )
+            lease = _lease_of(lease_ref.get(transaction=transaction))
             live = None
             if lease is not None and lease.plan_id != plan_id:
                 live_doc = history.document(lease.plan_id).get(transaction=transaction).to_dict()
@@ -269,7 +260,7 @@ class FirestoreStore:
             plan = plan_ref.get(transaction=transaction).to_dict() or {}
             lease = lease_ref.get(transaction=transaction)
             leases.fence(
-                documents.lease_from_document(lease.to_dict() if lease.exists else None),
+                _lease_of(lease),
                 plan_id,
                 executor,
             )
@@ -299,13 +290,7 @@ class FirestoreStore:
 
     def queue_plan(self, uid: str, plan_id: str, now: datetime, changes: PlanChanges) -> PlanRecord:
         """Queue a proposed plan for the open in one transaction."""
-        return self._with_live_plan(
-            uid,
-            plan_id,
-            lambda plan, lease, live, write: leases.begin_queue(
-                plan, lease, live, plan_id, now, changes, write
-            ),
-        )
+        return self._with_live_plan(uid, plan_id, leases.queueing(plan_id, now, changes))
 
     def cancel_unsent(self, uid: str, plan_id: str, now: datetime) -> PlanRecord | None:
         """Cancel a plan none of whose orders was sent, in one transaction."""
@@ -321,7 +306,7 @@ class FirestoreStore:
             plan_doc = plan.to_dict() if plan.exists else None
             decided = leases.cancel_unsent(
                 documents.runnable_plan(plan_id, plan_doc),
-                documents.lease_from_document(lease.to_dict() if lease.exists else None),
+                _lease_of(lease),
                 plan_id,
                 now,
             )
@@ -352,7 +337,7 @@ class FirestoreStore:
             lease = lease_ref.get(transaction=transaction)
             taken = leases.begin_cancel(
                 documents.runnable_plan(plan_id, plan.to_dict() if plan.exists else None),
-                documents.lease_from_document(lease.to_dict() if lease.exists else None),
+                _lease_of(lease),
                 plan_id,
                 executor,
                 now,
@@ -462,3 +447,8 @@ class FirestoreStore:
                     raise
                 time.sleep(0.2 * (round_ + 1) + random.random() * 0.2)
         raise AssertionError("unreachable")
+
+
+def _lease_of(snapshot: Any) -> ExecutionLease | None:
+    """The lease in a snapshot of `users/{uid}/leases/execution`, or None."""
+    return documents.lease_from_document(snapshot.to_dict() if snapshot.exists else None)

@@ -116,6 +116,20 @@ def begin_queue(
     return replace(plan, status=PlanStatus.QUEUED, legs=queued.legs or plan.legs)
 
 
+def execution(plan_id: str, executor: str, now: datetime, lease_s: float) -> LiveDecision:
+    """`begin_execution` for this plan and executor, as the decision an adapter runs."""
+    return lambda plan, lease, live, write: begin_execution(
+        plan, lease, live, plan_id, executor, now, lease_s, write
+    )
+
+
+def queueing(plan_id: str, now: datetime, changes: PlanChanges) -> LiveDecision:
+    """`begin_queue` for this plan, as the decision an adapter runs."""
+    return lambda plan, lease, live, write: begin_queue(
+        plan, lease, live, plan_id, now, changes, write
+    )
+
+
 def cancel_unsent(
     plan: PlanRecord | None, lease: ExecutionLease | None, plan_id: str, now: datetime
 ) -> tuple[PlanChanges, bool] | None:
